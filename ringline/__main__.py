@@ -1,0 +1,3 @@
+from ringline.cli.main import app
+
+app(prog_name="ringline")

@@ -1,0 +1,75 @@
+"""The FastAPI application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import text
+
+import ringline
+from ringline.calls.routes import router as calls_router
+from ringline.core.database import create_engine, create_sessionmaker
+from ringline.core.errors import error_response, install_error_handlers
+from ringline.core.http import json_response
+from ringline.core.middleware import RequestContextMiddleware
+from ringline.core.pagination import CursorCodec
+from ringline.core.ratelimit import RateLimiter
+from ringline.core.settings import Settings, resolve_secret_key
+
+log = structlog.get_logger()
+
+DESCRIPTION = (
+    "Ringline places phone calls run by AI voice agents and keeps a queryable "
+    "record of every call. The API follows the DialNexa v1 Calls API. "
+    "Authenticate with `Authorization: Bearer <key_id>:<secret>`."
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    secret_key = resolve_secret_key(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        log.info("server.started", database=engine.dialect.name)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+            log.info("server.stopped")
+
+    app = FastAPI(
+        title="Ringline",
+        version=ringline.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.cursors = CursorCodec(secret_key)
+    app.state.rate_limiter = RateLimiter(
+        settings.rate_limit, settings.rate_limit_window_seconds
+    )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(calls_router)
+    _add_health_routes(app)
+    return app
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is running")
+    async def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    @app.get("/readyz", tags=["operations"], summary="The database answers")
+    async def readyz(request: Request) -> Response:
+        try:
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # any database fault means not ready
+            log.warning("server.not_ready", error=str(error))
+            return error_response(503, "database is not reachable")
+        return json_response({"status": "ready"})

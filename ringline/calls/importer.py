@@ -1,0 +1,357 @@
+"""Loading call history from JSON Lines or CSV.
+
+Every row is validated; the valid rows are inserted in one transaction and each
+rejected row is reported with its number and the reasons.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringline.agents.service import published_versions_by_agent
+from ringline.calls import repository
+from ringline.calls.enums import CallDirection, CallStatus, CallType, EndReason
+from ringline.core.ids import is_generated_id, new_id
+from ringline.core.phones import PhoneNumberError, normalize_phone_number
+from ringline.core.time import utc_now
+from ringline.core.timestamps import TimestampError, parse_timestamp
+from ringline.workspaces.service import require_workspace
+
+FIELD_ALIASES = {
+    "to_number": "to_phone_number",
+    "phone_number": "to_phone_number",
+    "from_number": "from_phone_number",
+}
+REQUIRED_FIELDS = ("agent_id", "from_phone_number", "to_phone_number", "status")
+TIMESTAMP_FIELDS = (
+    "scheduled_at",
+    "created_at",
+    "updated_at",
+    "initiated_at",
+    "answered_at",
+    "ended_at",
+)
+MAX_METADATA_KEYS = 50
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read, so nothing is loaded."""
+
+
+@dataclass
+class ImportReport:
+    loaded: int = 0
+    rejected: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def _canonical(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        FIELD_ALIASES.get(key.strip(), key.strip()): value
+        for key, value in record.items()
+    }
+
+
+def _read_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            yield number, f"not valid JSON ({error.msg})"
+            continue
+        if not isinstance(record, dict):
+            yield number, "a line must be a JSON object"
+            continue
+        yield number, _canonical(record)
+
+
+def _read_csv(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [_canonical({name: None}).popitem()[0] for name in reader.fieldnames or []]
+    missing = [name for name in REQUIRED_FIELDS if name not in header]
+    if missing:
+        raise ImportFileError(
+            f"the CSV header lacks required column(s) {', '.join(missing)}; "
+            f"the first line must name the columns, e.g. {','.join(REQUIRED_FIELDS)}"
+        )
+    for number, record in enumerate(reader, start=1):
+        if None in record:
+            yield number, "the row has more cells than the header has columns"
+            continue
+        cells = {key: (value if value != "" else None) for key, value in record.items()}
+        yield number, _canonical(cells)
+
+
+def read_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (row number, record or the reason it cannot be read) for each row.
+
+    JSON Lines is recognised by a first character `{`; anything else is CSV with a
+    header line. Row numbers count data rows from 1, without the CSV header.
+    """
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped:
+        raise ImportFileError("the file is empty")
+    if stripped.startswith("{"):
+        return _read_jsonl(stripped)
+    return _read_csv(stripped)
+
+
+@dataclass
+class RowValidator:
+    workspace_id: str
+    published_versions: dict[str, list[int]]
+    seen_ids: set[str] = field(default_factory=set)
+
+    def validate(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        errors: list[str] = []
+        row: dict[str, Any] = {"workspace_id": self.workspace_id}
+        for name in REQUIRED_FIELDS:
+            if record.get(name) in (None, ""):
+                errors.append(f"{name} is required")
+
+        self._id(record, row, errors)
+        self._agent(record, row, errors)
+        self._phones(record, row, errors)
+        self._choices(record, row, errors)
+        self._numbers(record, row, errors)
+        self._timestamps(record, row, errors)
+        self._metadata(record, row, errors)
+        row["transcript"] = _optional_text(record.get("transcript"))
+        row["batch_call_id"] = _optional_text(record.get("batch_call_id"))
+        return row, errors
+
+    def _id(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        call_id = record.get("id") or record.get("call_id")
+        if call_id is None:
+            row["id"] = new_id("call")
+            return
+        if not isinstance(call_id, str) or not is_generated_id(call_id, "call"):
+            errors.append(
+                "id must be call_ followed by 16 to 58 characters of 0-9 and a-z "
+                f"(got {str(call_id)[:70]!r})"
+            )
+            return
+        if call_id in self.seen_ids:
+            errors.append(f"id {call_id} appears twice in the file")
+        self.seen_ids.add(call_id)
+        row["id"] = call_id
+
+    def _agent(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        agent_id = record.get("agent_id")
+        if agent_id in (None, ""):
+            return
+        published = self.published_versions.get(str(agent_id))
+        if published is None:
+            errors.append(
+                f"agent_id {str(agent_id)[:70]!r} is not an agent of this workspace"
+            )
+            return
+        row["agent_id"] = agent_id
+
+        version = record.get("agent_version_number")
+        if version in (None, ""):
+            if not published:
+                errors.append(
+                    f"agent {agent_id} has no published version; publish one or "
+                    "give agent_version_number"
+                )
+                return
+            row["agent_version_number"] = published[-1]
+            return
+        number = _as_int(version)
+        if number is None or number not in published:
+            errors.append(
+                f"agent_version_number {version!r} is not a published version of "
+                f"agent {agent_id} (published: {published or 'none'})"
+            )
+            return
+        row["agent_version_number"] = number
+
+    def _phones(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        for name in ("from_phone_number", "to_phone_number"):
+            value = record.get(name)
+            if value in (None, ""):
+                continue
+            try:
+                row[name] = normalize_phone_number(name, str(value))
+            except PhoneNumberError as error:
+                errors.append(str(error))
+
+    def _choices(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        for name, enum, default in (
+            ("status", CallStatus, None),
+            ("end_reason", EndReason, None),
+            ("type", CallType, CallType.PHONE),
+            ("call_direction", CallDirection, CallDirection.OUTBOUND),
+        ):
+            value = record.get(name)
+            if value in (None, ""):
+                row[name] = default
+                continue
+            accepted = [member.value for member in enum]
+            text = str(value).strip().lower()
+            if text not in accepted:
+                errors.append(
+                    f"{name} has unknown value {str(value)[:40]!r}; accepted values: "
+                    f"{', '.join(accepted)}"
+                )
+            row[name] = text
+        status, end_reason = row.get("status"), row.get("end_reason")
+        if end_reason and status in (CallStatus.CANCELLED, *_active_statuses()):
+            errors.append(f"end_reason must be empty for a call with status {status}")
+
+    def _numbers(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        duration_ms = record.get("duration_ms")
+        seconds = record.get("duration_seconds")
+        row["duration_ms"] = None
+        if duration_ms not in (None, ""):
+            row["duration_ms"] = _as_int(duration_ms)
+            if row["duration_ms"] is None or row["duration_ms"] < 0:
+                errors.append(
+                    f"duration_ms must be a whole number ≥ 0 (got {duration_ms!r})"
+                )
+        elif seconds not in (None, ""):
+            parsed = _as_int(seconds)
+            if parsed is None or parsed < 0:
+                errors.append(
+                    f"duration_seconds must be a whole number ≥ 0 (got {seconds!r})"
+                )
+            else:
+                row["duration_ms"] = parsed * 1000
+
+    def _timestamps(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        for name in TIMESTAMP_FIELDS:
+            value = record.get(name)
+            row[name] = None
+            if value in (None, ""):
+                continue
+            try:
+                row[name] = parse_timestamp(name, str(value))
+            except TimestampError as error:
+                errors.append(str(error))
+        if row["created_at"] is None and record.get("created_at") in (None, ""):
+            row["created_at"] = utc_now()
+        created = row["created_at"]
+        ended = row["ended_at"]
+        if created is not None and ended is not None and ended < created:
+            errors.append("ended_at must not be earlier than created_at")
+        row["updated_at"] = row["updated_at"] or _latest(row) or created
+
+    def _metadata(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        value = record.get("metadata")
+        if isinstance(value, str):
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                errors.append("metadata must be a JSON object")
+                return
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            errors.append("metadata must be a JSON object")
+            return
+        if len(value) > MAX_METADATA_KEYS:
+            errors.append(
+                f"metadata has {len(value)} keys; at most {MAX_METADATA_KEYS}"
+            )
+        if any(isinstance(item, dict | list) for item in value.values()):
+            errors.append("metadata values must be strings, numbers, booleans or null")
+        row["call_metadata"] = value
+
+
+def _active_statuses() -> tuple[CallStatus, ...]:
+    return (
+        CallStatus.CREATED,
+        CallStatus.INITIATED,
+        CallStatus.SENT,
+        CallStatus.RECEIVED,
+    )
+
+
+def _latest(row: dict[str, Any]) -> datetime | None:
+    moments = [
+        row[name] for name in ("initiated_at", "answered_at", "ended_at") if row[name]
+    ]
+    return max(moments) if moments else None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return (
+        int(text)
+        if text.isascii() and text.lstrip("-").isdigit() and len(text) < 19
+        else None
+    )
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+async def import_calls(
+    session: AsyncSession, workspace_id: str, text: str
+) -> ImportReport:
+    """Validate every row of the file and insert the valid ones.
+
+    Raises ImportFileError when the file as a whole is unusable.
+    """
+    await require_workspace(session, workspace_id)
+    validator = RowValidator(
+        workspace_id, await published_versions_by_agent(session, workspace_id)
+    )
+    report = ImportReport()
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for number, record in read_records(text):
+        if isinstance(record, str):
+            report.rejected.append((number, [record]))
+            continue
+        row, errors = validator.validate(record)
+        if errors:
+            report.rejected.append((number, errors))
+        else:
+            valid.append((number, row))
+
+    taken = await repository.existing_ids(session, [row["id"] for _, row in valid])
+    rows = []
+    for number, row in valid:
+        if row["id"] in taken:
+            report.rejected.append(
+                (number, [f"a call with id {row['id']} already exists"])
+            )
+        else:
+            rows.append(row)
+    await repository.insert_many(session, [_to_columns(row) for row in rows])
+    report.loaded = len(rows)
+    report.rejected.sort()
+    return report
+
+
+def _to_columns(row: dict[str, Any]) -> dict[str, Any]:
+    columns = dict(row)
+    columns["metadata"] = columns.pop("call_metadata")
+    return columns

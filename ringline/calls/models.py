@@ -1,0 +1,53 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringline.core.database import Base, JSONDocument, UTCDateTime
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+    agent_id: Mapped[str] = mapped_column(String(64))
+    agent_version_number: Mapped[int] = mapped_column(Integer)
+    batch_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    type: Mapped[str] = mapped_column(String(8))
+    call_direction: Mapped[str] = mapped_column(String(8))
+    from_phone_number: Mapped[str] = mapped_column(String(20))
+    to_phone_number: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16))
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    recording_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    call_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument())
+    transcript: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    initiated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# Every list index ends in (created_at DESC, id DESC), the list order, so a filtered
+# first page is an index range read with no sort. Directions must match the ORDER BY:
+# an ascending id made SQLite sort in memory.
+def _list_index(name: str, *columns: Any) -> Index:
+    return Index(
+        name, Call.workspace_id, *columns, Call.created_at.desc(), Call.id.desc()
+    )
+
+
+_list_index("ix_calls_list")
+_list_index("ix_calls_agent", Call.agent_id)
+_list_index("ix_calls_status", Call.status)
+_list_index("ix_calls_batch", Call.batch_call_id)
+_list_index("ix_calls_end_reason", Call.end_reason)
+_list_index("ix_calls_to_number", Call.to_phone_number)
+_list_index("ix_calls_from_number", Call.from_phone_number)

@@ -1,0 +1,100 @@
+"""Reading calls: list with filters and paging, and get one."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringline.calls import repository
+from ringline.calls.filters import (
+    CallFilters,
+    parse_call_filters,
+    parse_paging,
+    raise_if_errors,
+)
+from ringline.calls.serializers import call_detail_to_dict, call_to_dict
+from ringline.core.errors import InvalidRequest, NotFound
+from ringline.core.ids import is_valid_id
+from ringline.core.pagination import (
+    CursorCodec,
+    PageRequest,
+    PaginationError,
+    Position,
+    fingerprint,
+    page_meta,
+)
+from ringline.keys.service import Principal
+
+LIST_SORT = "created_at:desc"
+
+
+def parse_list_request(
+    params: Mapping[str, str], cursors: CursorCodec
+) -> tuple[CallFilters, PageRequest, str]:
+    """Parse the List Calls query into filters, the page wanted and the cursor
+    fingerprint; raises InvalidRequest naming every malformed parameter."""
+    errors: list[str] = []
+    filters = parse_call_filters(params, errors)
+    page, limit, include_total = parse_paging(params, errors)
+    raise_if_errors(errors)
+
+    issued_for = fingerprint([LIST_SORT, filters.fingerprint_parts()])
+    after = None
+    if params.get("cursor") is not None:
+        try:
+            after, page = cursors.decode(params["cursor"], issued_for)
+        except PaginationError as error:
+            raise InvalidRequest(str(error)) from None
+    return filters, PageRequest(page, limit, include_total, after), issued_for
+
+
+async def list_calls(
+    session: AsyncSession,
+    principal: Principal,
+    params: Mapping[str, str],
+    cursors: CursorCodec,
+) -> dict[str, Any]:
+    filters, request, issued_for = parse_list_request(params, cursors)
+
+    # One row more than the page tells whether a next page exists.
+    rows = await repository.list_page(
+        session,
+        principal.workspace_id,
+        filters,
+        request.limit + 1,
+        request.offset,
+        request.after,
+    )
+    has_next = len(rows) > request.limit
+    rows = rows[: request.limit]
+    total = None
+    if request.include_total:
+        total = await repository.count(session, principal.workspace_id, filters)
+
+    next_cursor = None
+    if has_next:
+        last = rows[-1]
+        next_position = Position(last.created_at, last.id)
+        next_cursor = cursors.encode(next_position, request.page + 1, issued_for)
+    return {
+        "data": [call_to_dict(row) for row in rows],
+        "meta": page_meta(request, total, next_cursor),
+    }
+
+
+def validate_call_id(call_id: str) -> None:
+    if len(call_id) > 64 or not is_valid_id(call_id):
+        raise InvalidRequest(
+            "id must be at most 64 characters of letters, digits, '_' and '-' "
+            f"(got {call_id[:70]!r})"
+        )
+
+
+async def get_call(
+    session: AsyncSession, principal: Principal, call_id: str
+) -> dict[str, Any]:
+    validate_call_id(call_id)
+    row = await repository.get_detail(session, principal.workspace_id, call_id)
+    if row is None:
+        raise NotFound(f"call {call_id} not found")
+    return call_detail_to_dict(row)

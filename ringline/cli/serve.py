@@ -1,0 +1,66 @@
+"""`ringline serve`: migrate, make a first key on an empty database, then serve."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from ringline.app import create_app
+from ringline.cli.runtime import cli_transaction, state
+from ringline.core.logging import configure_logging
+from ringline.core.migrations import migrate
+from ringline.core.settings import SettingsError, resolve_secret_key
+from ringline.keys.service import create_key
+from ringline.workspaces.service import create_workspace, has_any_workspace
+
+
+async def _bootstrap() -> tuple[str, str] | None:
+    """Create a first workspace and key when the database has no workspace yet."""
+    async with cli_transaction() as session:
+        if await has_any_workspace(session):
+            return None
+        workspace = await create_workspace(session, "Default workspace")
+        _, token = await create_key(session, workspace.id, "first key")
+        return workspace.id, token
+
+
+def _print_first_key(workspace_id: str, token: str, host: str, port: int) -> None:
+    typer.echo(
+        f"Created workspace {workspace_id} and an API key with every permission.\n"
+        "The key is shown only this once; keep it:\n\n"
+        f"  {token}\n\n"
+        "Try it:\n\n"
+        f'  curl -H "Authorization: Bearer {token}" http://{host}:{port}/v1/calls\n'
+    )
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(envvar="RINGLINE_HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(envvar="RINGLINE_PORT", help="TCP port to listen on.")
+    ] = 8000,
+) -> None:
+    """Migrate the database if needed, then serve the HTTP API."""
+    settings = state.settings
+    configure_logging(settings.log_level, json_lines=settings.is_production)
+    try:
+        resolve_secret_key(settings)
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+    asyncio.run(migrate(settings.database_url))
+    first = asyncio.run(_bootstrap())
+    if first is not None:
+        _print_first_key(*first, host, port)
+
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        proxy_headers=False,
+    )

@@ -1,0 +1,109 @@
+"""The one error family of the API and the handlers that render its body.
+
+Every error response carries {"statusCode", "message", "error"}, whatever raised it.
+"""
+
+from http import HTTPStatus
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class RinglineError(Exception):
+    """Base of every error that the API turns into its error body."""
+
+    status_code = 500
+
+    def __init__(self, message: str | list[str], headers: dict[str, str] | None = None):
+        super().__init__(message if isinstance(message, str) else "; ".join(message))
+        self.message = message
+        self.headers = headers or {}
+
+
+class InvalidRequest(RinglineError):
+    status_code = 400
+
+
+class Unauthorized(RinglineError):
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__("API key is missing or invalid")
+
+
+class PermissionDenied(RinglineError):
+    status_code = 403
+
+
+class NotFound(RinglineError):
+    status_code = 404
+
+
+class Conflict(RinglineError):
+    status_code = 409
+
+
+class PayloadTooLarge(RinglineError):
+    status_code = 413
+
+
+class RateLimited(RinglineError):
+    status_code = 429
+
+
+def error_body(status_code: int, message: str | list[str]) -> bytes:
+    return orjson.dumps(
+        {
+            "statusCode": status_code,
+            "message": message,
+            "error": HTTPStatus(status_code).phrase,
+        }
+    )
+
+
+def error_response(
+    status_code: int, message: str | list[str], headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        content=error_body(status_code, message),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def _handle_ringline_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RinglineError)
+    return error_response(exc.status_code, exc.message, exc.headers)
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        message = f"No route matches {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, message, getattr(exc, "headers", None))
+
+
+def _describe_validation_error(error: dict) -> str:
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]
+    field = ".".join(location[1:] if location[:1] == ["query"] else location)
+    return f"{field or 'body'}: {error.get('msg', 'is invalid')}"
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    messages = [_describe_validation_error(error) for error in exc.errors()]
+    return error_response(400, messages[0] if len(messages) == 1 else messages)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RinglineError, _handle_ringline_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)

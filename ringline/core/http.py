@@ -1,0 +1,26 @@
+"""Helpers for building API responses."""
+
+from typing import Any
+
+import orjson
+from fastapi import Request, Response
+
+from ringline.core.pagination import etag_for, etag_matches
+
+
+def json_response(payload: Any, status_code: int = 200) -> Response:
+    return Response(
+        content=orjson.dumps(payload),
+        status_code=status_code,
+        media_type="application/json",
+    )
+
+
+def cacheable_json_response(request: Request, payload: Any) -> Response:
+    """Return the payload with an ETag, or 304 with no body when the client's
+    If-None-Match already matches it."""
+    body = orjson.dumps(payload)
+    etag = etag_for(body)
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"etag": etag})
+    return Response(content=body, media_type="application/json", headers={"etag": etag})

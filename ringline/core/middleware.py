@@ -1,0 +1,88 @@
+"""ASGI middleware: request ids, body size limit, access log and the 500 body.
+
+Written as plain ASGI rather than with BaseHTTPMiddleware, which adds a task and
+a stream copy to every request.
+"""
+
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ringline.core.errors import error_body
+
+log = structlog.get_logger()
+
+# Routes may put extra response headers here (the rate-limit headers).
+EXTRA_HEADERS_KEY = "ringline.extra_headers"
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        request_id = uuid.uuid4().hex
+        scope[EXTRA_HEADERS_KEY] = {}
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": None}
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, method=scope["method"], path=scope["path"]
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                for name, value in scope[EXTRA_HEADERS_KEY].items():
+                    headers.append((name.encode(), value.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            if self._body_too_large(scope):
+                await self._send_error(send_with_headers, 413, self._too_large())
+                return
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("http.unhandled_error")
+            if state["status"] is None:
+                await self._send_error(send_with_headers, 500, "Internal server error")
+        finally:
+            log.info(
+                "http.request",
+                status=state["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.clear_contextvars()
+
+    def _too_large(self) -> str:
+        return f"request body must be at most {self.max_body_bytes} bytes"
+
+    def _body_too_large(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                return not value.isdigit() or int(value) > self.max_body_bytes
+        return False
+
+    async def _send_error(self, send: Send, status: int, message: str) -> None:
+        body = error_body(status, message)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,20 @@
+"""Error responses listed in the OpenAPI document of each route."""
+
+from typing import Any
+
+from ringline.calls.schemas import ErrorBody
+
+ERROR_DESCRIPTIONS = {
+    400: "A query, path or body value is malformed.",
+    401: "API key is missing or invalid.",
+    403: "The key lacks the permission this endpoint needs.",
+    404: "Not found in the key's workspace.",
+    429: "Rate limit exceeded; see Retry-After.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }

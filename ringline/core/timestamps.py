@@ -1,0 +1,105 @@
+"""Parsing of client-supplied timestamps, dates and time zones."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A `+` of an offset that the client did not URL-encode arrives as a space.
+DECODED_PLUS_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ][\d:.,]+) (\d{2}(:?\d{2})?)$")
+PHONE_LIKE = re.compile(r"^[+ ]?[\d\s().-]{7,}$")
+TIMESTAMP_EXAMPLE = "2026-11-30T14:00:00Z or 2026-11-30"
+
+
+class TimestampError(ValueError):
+    """A client value is not a timestamp; the message explains what is expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Instant:
+    """A parsed bound: the instant, and whether the value was a whole day."""
+
+    value: datetime
+    is_date: bool
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        if not name or name.startswith(("/", ".")) or ".." in name:
+            raise ValueError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimestampError(
+            f"timezone must be an IANA zone name such as America/New_York "
+            f"(got {name[:64]!r})"
+        ) from None
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def parse_bound(field: str, raw: str, zone: ZoneInfo, end_of_day: bool) -> Instant:
+    try:
+        return _parse_bound(field, raw, zone, end_of_day)
+    except OverflowError:
+        raise TimestampError(
+            f"{field} is out of the supported range (got {raw[:40]!r})"
+        ) from None
+
+
+def _parse_bound(field: str, raw: str, zone: ZoneInfo, end_of_day: bool) -> Instant:
+    """Parse a timestamp or a date for a lower or upper bound.
+
+    A date alone is the whole day in `zone`: as a lower bound its first instant,
+    as an upper bound the first instant of the next day (to be used exclusively).
+    A timestamp without an offset is UTC.
+    """
+    value = raw.strip()
+    plus_fixed = DECODED_PLUS_OFFSET.match(raw.rstrip())
+    if plus_fixed is not None:
+        value = f"{plus_fixed.group(1)}+{plus_fixed.group(2)}"
+
+    if DATE_PATTERN.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise TimestampError(
+                f"{field} is not a valid date (got {raw[:40]!r}); "
+                f"expected for example {TIMESTAMP_EXAMPLE}"
+            ) from None
+        if end_of_day:
+            return Instant(_day_start(day + timedelta(days=1), zone), is_date=True)
+        return Instant(_day_start(day, zone), is_date=True)
+
+    try:
+        parsed = datetime.fromisoformat(value) if "T" in value or " " in value else None
+    except ValueError:
+        parsed = None
+    if parsed is None or not DATE_PATTERN.match(value):
+        raise TimestampError(_not_a_timestamp_message(field, raw))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return Instant(parsed.astimezone(UTC), is_date=False)
+
+
+def _not_a_timestamp_message(field: str, raw: str) -> str:
+    message = (
+        f"{field} must be an ISO 8601 timestamp or a date, for example "
+        f"{TIMESTAMP_EXAMPLE} (got {raw[:40]!r})"
+    )
+    if field in ("from", "to") and PHONE_LIKE.match(raw.strip()):
+        message += f"; to filter by phone number use {field}_number"
+    return message
+
+
+def parse_timestamp(field: str, raw: str) -> datetime:
+    """Parse a full timestamp for a stored field; without an offset it is UTC."""
+    instant = parse_bound(field, raw, ZoneInfo("UTC"), end_of_day=False)
+    if instant.is_date:
+        raise TimestampError(
+            f"{field} must be a full ISO 8601 timestamp such as "
+            f"2026-11-30T14:00:00.000Z (got {raw[:40]!r})"
+        )
+    return instant.value

@@ -1,0 +1,130 @@
+"""API keys: creation, listing, revocation and authentication of bearer tokens."""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringline.core.errors import InvalidRequest, NotFound, Unauthorized
+from ringline.core.ids import new_key_id
+from ringline.core.time import utc_now
+from ringline.keys import repository
+from ringline.keys.models import ApiKey
+from ringline.workspaces.service import require_workspace
+
+PERMISSIONS = (
+    "calls:read",
+    "calls:write",
+    "agents:read",
+    "agents:write",
+    "webhooks:read",
+    "webhooks:write",
+)
+TOKEN_PATTERN = re.compile(r"([a-z0-9]{14}):([A-Za-z0-9_-]{32,128})")
+SECRET_BYTES = 32
+
+# last_used_at is written at most this often, so that reads do not become writes.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: a key and the workspace it belongs to."""
+
+    key_id: str
+    workspace_id: str
+    permissions: frozenset[str]
+
+
+def hash_secret(secret: str) -> str:
+    # Secrets are 256 random bits, so a fast hash is enough: there is nothing to
+    # brute-force that a slow hash would protect.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_permissions(value: str | None) -> list[str]:
+    """Parse a comma-separated permission list; None or empty means all of them."""
+    if value is None or not value.strip():
+        return list(PERMISSIONS)
+    requested = [item.strip() for item in value.split(",") if item.strip()]
+    unknown = [item for item in requested if item not in PERMISSIONS]
+    if unknown:
+        raise InvalidRequest(
+            f"unknown permission {', '.join(unknown)}; "
+            f"expected some of {', '.join(PERMISSIONS)}"
+        )
+    return sorted(set(requested), key=PERMISSIONS.index)
+
+
+async def create_key(
+    session: AsyncSession,
+    workspace_id: str,
+    name: str = "default",
+    permissions: list[str] | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its token, which is shown only this once."""
+    await require_workspace(session, workspace_id)
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    key = ApiKey(
+        id=new_key_id(),
+        workspace_id=workspace_id,
+        name=name,
+        secret_hash=hash_secret(secret),
+        permissions=permissions if permissions is not None else list(PERMISSIONS),
+        created_at=utc_now(),
+        expires_at=expires_at,
+    )
+    await repository.add_key(session, key)
+    return key, f"{key.id}:{secret}"
+
+
+async def list_keys(session: AsyncSession, workspace_id: str) -> list[ApiKey]:
+    await require_workspace(session, workspace_id)
+    return await repository.list_keys(session, workspace_id)
+
+
+async def revoke_key(session: AsyncSession, key_id: str) -> ApiKey:
+    key = await repository.get_key(session, key_id)
+    if key is None:
+        raise NotFound(f"API key {key_id} not found")
+    if key.revoked_at is None:
+        key.revoked_at = utc_now()
+        await session.flush()
+    return key
+
+
+def _is_usable(key: ApiKey | None, secret: str, now: datetime) -> bool:
+    if key is None:
+        return False
+    if not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
+        return False
+    if key.revoked_at is not None:
+        return False
+    return key.expires_at is None or key.expires_at > now
+
+
+async def authenticate(session: AsyncSession, authorization: str | None) -> Principal:
+    """Return the principal of an `Authorization: Bearer <key_id>:<secret>` header.
+
+    Raises Unauthorized for a missing or malformed header and for an unknown,
+    revoked or expired key.
+    """
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    match = TOKEN_PATTERN.fullmatch(token.strip())
+    if scheme.lower() != "bearer" or match is None:
+        raise Unauthorized()
+
+    key_id, secret = match.groups()
+    key = await repository.get_key(session, key_id)
+    now = utc_now()
+    if key is None or not _is_usable(key, secret, now):
+        raise Unauthorized()
+
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        await repository.touch_key(session, key.id, now)
+    return Principal(key.id, key.workspace_id, frozenset(key.permissions))

@@ -93,7 +93,8 @@ def parse_statuses(raw: str) -> tuple[str, ...]:
     accepted = [status.value for status in CallStatus] + list(STATUS_ALIASES)
     statuses: dict[str, None] = {}
     for value in _parse_choices("status", raw, accepted):
-        for status in STATUS_ALIASES.get(value, (CallStatus(value),)):
+        expanded = STATUS_ALIASES.get(value) or (CallStatus(value),)
+        for status in expanded:
             statuses[status.value] = None
     return tuple(statuses)
 

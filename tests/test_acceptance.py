@@ -1,0 +1,206 @@
+"""The real `ringline` command: migrate, create, import, serve and query over HTTP."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+RINGLINE = [sys.executable, "-m", "ringline"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(database_url: str, workdir: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("RINGLINE_")
+    }
+    env["RINGLINE_DATABASE_URL"] = database_url
+    env["RINGLINE_LOG_LEVEL"] = "warning"
+    return env
+
+
+def ringline(
+    workdir: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*RINGLINE, *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def wait_until_ready(base_url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server exited early"
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not become ready within 30 seconds")
+
+
+@pytest.fixture
+def served(tmp_path: Path, database_url: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Start `ringline serve` on a free port after the test arranged the data."""
+    servers: list[subprocess.Popen] = []
+    env = environment(database_url, tmp_path)
+
+    def start() -> tuple[str, subprocess.Popen]:
+        port = free_port()
+        server = subprocess.Popen(
+            [*RINGLINE, "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        servers.append(server)
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_ready(base_url, server)
+        return base_url, server
+
+    yield start, env  # type: ignore[misc]
+    for server in servers:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_cli_import_then_query_over_http(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
+    start, env = served
+    assert ringline(tmp_path, env, "migrate").returncode == 0
+    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
+    key = ringline(
+        tmp_path, env, "keys", "create", "--workspace", workspace
+    ).stdout.strip()
+    agent = ringline(
+        tmp_path,
+        env,
+        "agents",
+        "create",
+        "--workspace",
+        workspace,
+        "--title",
+        "Reminders",
+        "--publish",
+    ).stdout.strip()
+    history = tmp_path / "calls.csv"
+    history.write_text(
+        "id,agent_id,from_phone_number,to_phone_number,status,end_reason,created_at\n"
+        f"call_accept00000000000001,{agent},+15550100100,+15550100199,completed,"
+        "agent_disconnected,2026-11-01T00:00:00Z\n"
+        f"call_accept00000000000002,{agent},+15550100100,+15550100198,busy,"
+        "user_busy,2026-11-30T23:59:59Z\n"
+        f"call_accept00000000000003,{agent},+15550100100,+15550100197,busy,"
+        "user_busy,2026-12-01T00:00:01Z\n"
+        f"call_accept00000000000004,agent_nope00000000000000,+15550100100,+1555,weird,,x\n"
+    )
+
+    imported = ringline(
+        tmp_path, env, "calls", "import", "--workspace", workspace, str(history)
+    )
+    base_url, _ = start()
+    response = httpx.get(
+        f"{base_url}/v1/calls?from=2026-11-01&to=2026-11-30",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    exported = ringline(
+        tmp_path, env, "calls", "export", "--workspace", workspace, "--status", "busy"
+    )
+
+    assert re.fullmatch(r"ws_[0-9a-z]{20}", workspace)
+    assert re.fullmatch(r"[0-9a-z]{14}:\S{32,}", key)
+    assert imported.returncode == 1
+    assert "loaded 3 rows, rejected 1 rows" in imported.stdout
+    assert "row 4:" in imported.stderr
+    assert "is not an agent of this workspace" in imported.stderr
+    assert response.status_code == 200
+    assert [call["id"] for call in response.json()["data"]] == [
+        "call_accept00000000000002",
+        "call_accept00000000000001",
+    ]
+    assert exported.returncode == 0
+    assert len(exported.stdout.splitlines()) == 2
+
+
+def test_first_serve_prints_a_working_key(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
+    start, _ = served
+
+    base_url, server = start()
+    # The first key is printed before the server starts listening.
+    first_lines = []
+    while not any("curl" in line for line in first_lines):
+        first_lines.append(server.stdout.readline())
+    key = re.search(r"Bearer ([0-9a-z]{14}:\S+)\"", "".join(first_lines)).group(1)
+    response = httpx.get(
+        f"{base_url}/v1/calls", headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+
+
+def test_keys_list_and_revoke(tmp_path: Path, database_url: str) -> None:
+    env = environment(database_url, tmp_path)
+    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
+    key = ringline(
+        tmp_path,
+        env,
+        "keys",
+        "create",
+        "--workspace",
+        workspace,
+        "--permissions",
+        "calls:read",
+    ).stdout.strip()
+    key_id = key.split(":")[0]
+
+    revoked = ringline(tmp_path, env, "keys", "revoke", key_id)
+    listed = ringline(tmp_path, env, "keys", "list", "--workspace", workspace)
+    bad_permission = ringline(
+        tmp_path,
+        env,
+        "keys",
+        "create",
+        "--workspace",
+        workspace,
+        "--permissions",
+        "calls:delete",
+    )
+
+    assert revoked.returncode == 0
+    assert key_id in listed.stdout
+    assert "revoked" in listed.stdout
+    assert "calls:read" in listed.stdout
+    assert key.split(":")[1] not in listed.stdout
+    assert bad_permission.returncode == 1
+    assert "unknown permission calls:delete" in bad_permission.stderr
+
+
+def test_production_refuses_to_start_without_secret(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = environment(database_url, tmp_path) | {"RINGLINE_ENV": "production"}
+
+    result = ringline(tmp_path, env, "serve", "--port", str(free_port()))
+
+    assert result.returncode == 2
+    assert "RINGLINE_SECRET_KEY is required" in result.stderr

@@ -3,8 +3,13 @@ from pathlib import Path
 
 import pytest
 
+from ringline.core.logging import configure_logging
 from tests.databases import KINDS, POSTGRES_URL, TemplateDatabases, template_databases
 from tests.factories import Api, open_api
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure_logging("warning")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

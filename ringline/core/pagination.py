@@ -100,7 +100,8 @@ class CursorCodec:
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except ValueError:
             raise invalid from None
-        if not hmac.compare_digest(self._sign(payload), signature):
+        expected = self._sign(payload).encode()
+        if not hmac.compare_digest(expected, signature.encode()):
             raise invalid
 
         created_at, call_id, page, issued_for = orjson.loads(payload)

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     recordings_dir: Path = Path("./var/recordings")
     var_dir: Path = Path("./var")
     max_body_bytes: int = Field(1_048_576, ge=1024)
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     sandbox_ring_seconds: float = 6.0
     sandbox_turn_seconds: float = 2.5
     sandbox_dial_timeout_seconds: float = 30.0

@@ -1,0 +1,239 @@
+"""Write the results of a benchmark run as BENCHMARKS.md."""
+
+import os
+import platform
+import sqlite3
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from loaders import LoadedDatabase
+from measure import KindResult
+
+FIRST_PAGE_FLOOR_TARGET = 1.5  # first page without total: API p50 / floor p50
+CURSOR_DEPTH_TARGET = 1.2  # by cursor: deep page p50 / first page p50
+COUNT_TARGET = 3.0  # with total: API / the database's own COUNT p50
+PACKAGES = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "aiosqlite", "asyncpg")
+PACKAGES += ("httpx", "orjson")
+
+
+@dataclass(slots=True)
+class DatabaseReport:
+    """Everything measured on one database in one run."""
+
+    loaded: LoadedDatabase
+    version: str
+    depth: int
+    results: list[KindResult]
+    key_lookup_p50: float
+    statements: dict[str, str]  # label of a statement -> its SQL
+    plans: dict[str, str]  # label of a statement -> its query plan
+    load_average: tuple[float, float]  # 1-minute load before and after timing
+    notes: list[str] = field(default_factory=list)
+
+
+def machine_lines() -> list[str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory_kib = int(line.split()[1])
+    packages = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
+    return [
+        f"- CPU: {cpu}, `nproc` = {len(os.sched_getaffinity(0))}",
+        f"- Memory: {memory_kib / 1024**2:.1f} GiB",
+        f"- OS: {platform.platform()}",
+        f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+        f"- Packages: {packages}",
+    ]
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def times(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}x"
+
+
+def verdict(is_met: bool) -> str:
+    return "met" if is_met else "**not met**"
+
+
+def floor_cell(result: KindResult) -> str:
+    return (
+        f"{ms(result.floor_p50)} ({ms(result.database_p50)} + "
+        f"{ms(result.framework_p50)})"
+    )
+
+
+def results_table(results: list[KindResult], with_total: bool) -> list[str]:
+    header = "| scenario | API p50 | API p99 | floor p50 (DB + framework) "
+    header += "| API / floor |"
+    rule = "|---|---:|---:|---:|---:|"
+    if with_total:
+        header += " COUNT p50 | API p50 / COUNT | API p99 / COUNT |"
+        rule += "---:|---:|---:|"
+    lines = [header, rule]
+    for result in results:
+        if result.kind.include_total != with_total:
+            continue
+        row = (
+            f"| {result.kind.scenario.label} | {ms(result.api_p50)} | "
+            f"{ms(result.api_p99)} | {floor_cell(result)} | "
+            f"{times(result.floor_ratio)} |"
+        )
+        if with_total:
+            row += (
+                f" {ms(result.count_p50)} | {times(result.count_ratio)} | "
+                f"{times(result.count_ratio_p99)} |"
+            )
+        lines.append(row)
+    return lines
+
+
+def find(results: list[KindResult], key: str, include_total: bool) -> KindResult:
+    for result in results:
+        kind = result.kind
+        if kind.scenario.key == key and kind.include_total == include_total:
+            return result
+    raise KeyError(key)
+
+
+def target_rows(report: DatabaseReport) -> list[str]:
+    rows = ["| target | measured | result |", "|---|---:|---|"]
+    for result in report.results:
+        if result.kind.scenario.first_page and not result.kind.include_total:
+            ratio = result.floor_ratio
+            rows.append(
+                f"| {result.kind.scenario.label}, no total: API p50 within "
+                f"{FIRST_PAGE_FLOOR_TARGET}x floor p50 | {times(ratio)} | "
+                f"{verdict(ratio <= FIRST_PAGE_FLOOR_TARGET)} |"
+            )
+    for include_total in (False, True):
+        first = find(report.results, "first", include_total)
+        deep = find(report.results, "cursor", include_total)
+        ratio = deep.api_p50 / first.api_p50
+        suffix = "with total" if include_total else "no total"
+        rows.append(
+            f"| page {report.depth:,} by cursor within {CURSOR_DEPTH_TARGET}x page 1, "
+            f"{suffix} (API p50) | {times(ratio)} | "
+            f"{verdict(ratio <= CURSOR_DEPTH_TARGET)} |"
+        )
+    for result in report.results:
+        if result.kind.include_total and result.count_ratio is not None:
+            assert result.count_ratio_p99 is not None
+            rows.append(
+                f"| {result.kind.scenario.label}, with total: within {COUNT_TARGET}x "
+                f"the COUNT p50 (API p50 / API p99) | {times(result.count_ratio)} / "
+                f"{times(result.count_ratio_p99)} | "
+                f"p50 {verdict(result.count_ratio <= COUNT_TARGET)}, "
+                f"p99 {verdict(result.count_ratio_p99 <= COUNT_TARGET)} |"
+            )
+    return rows
+
+
+def details_block(summary: str, items: dict[str, str]) -> list[str]:
+    lines = ["<details>", f"<summary>{summary}</summary>", ""]
+    for label, text in items.items():
+        lines += [f"{label}:", "", "```", text, "```", ""]
+    return lines + ["</details>", ""]
+
+
+def database_section(report: DatabaseReport) -> list[str]:
+    loaded = report.loaded
+    title = "SQLite" if loaded.kind == "sqlite" else "PostgreSQL"
+    repetitions = report.results[0].repetitions
+    lines = [
+        f"## {title} {report.version}",
+        "",
+        f"{loaded.calls:,} calls; the biggest workspace holds "
+        f"{loaded.workspace_calls:,} of them, and every request below reads it. "
+        f"{repetitions} timed repetitions of each request after warm-up. "
+        f"1-minute load average {report.load_average[0]:.2f} before timing and "
+        f"{report.load_average[1]:.2f} after. Times in milliseconds.",
+        "",
+        "Without total (`include_total=false`):",
+        "",
+        *results_table(report.results, with_total=False),
+        "",
+        "With total (`include_total=true`):",
+        "",
+        *results_table(report.results, with_total=True),
+        "",
+        "Targets:",
+        "",
+        *target_rows(report),
+        "",
+        f"Besides the statements in the floor, each API request also looks up the "
+        f"API key (p50 {ms(report.key_lookup_p50)} ms through the same driver) "
+        f"and runs in a transaction (BEGIN and COMMIT).",
+        "",
+    ]
+    for note in report.notes:
+        lines += [f"NOTE: {note}", ""]
+    lines += details_block("SQL sent by the API (captured)", report.statements)
+    lines += details_block("Query plans", report.plans)
+    return lines
+
+
+METHOD = """\
+## Method
+
+- **API**: `ringline serve` (one uvicorn process) on 127.0.0.1, with the rate
+  limit off and log level `warning`. Requests are `GET /v1/calls` with the
+  biggest workspace's key, sent one at a time over one keep-alive connection by
+  an `httpx.AsyncClient` in the benchmark process. Times include the client.
+- **Database floor**: the page statement (and the COUNT statement, with total)
+  that ringline sends for the same request, captured by running ringline's own
+  application in the benchmark process with a listener on its engine. They are
+  run through the same driver as the server (aiosqlite `execute_fetchall`,
+  asyncpg `fetch`) on one connection, rows fetched.
+- **Framework floor**: a bare FastAPI route (`bench/framework_floor.py`, the
+  same FastAPI and uvicorn) returning the same response bytes with an ETag,
+  timed over HTTP like the API.
+- **floor p50** = database floor p50 + framework floor p50. The ratio is API
+  p50 / floor p50. COUNT p50 is the database's own time for the COUNT statement
+  alone.
+- Each round sends, for every request kind in turn: one API request, one
+  framework request, then the statements. So API and floors are interleaved
+  and share the machine's noise. Percentiles are nearest-rank.
+- Data: synthetic calls from `bench/synthetic_calls.py`, 10 workspaces with
+  Zipf-like sizes (the biggest about 40 %), 200 agents (a few take most calls),
+  statuses mostly `completed`, `created_at` over 180 days, transcripts on
+  completed calls. The schema comes from ringline's migrations; workspaces,
+  agents and the key from ringline's services; calls are bulk-inserted, then
+  the database is analyzed (PostgreSQL: `VACUUM (ANALYZE)`).
+"""
+
+
+def render(command: str, calls: int, date: str, reports: list[DatabaseReport]) -> str:
+    lines = [
+        "# List Calls benchmark",
+        "",
+        "Latency of `GET /v1/calls` on a large call history, next to the floors "
+        "set by the database and by the web framework, measured in the same run.",
+        "",
+        f"- Command: `{command}`",
+        f"- Calls (N): {calls:,}",
+        f"- Date: {date}",
+        *machine_lines(),
+        "",
+        "The machine is shared with other work, so repeated runs differ; compare "
+        "ratios within one run rather than absolute times across runs.",
+        "",
+        "Targets: every first page without total within 1.5x its floor; by "
+        "cursor, the deep page within 1.2x page 1; with total, no request over "
+        "3x the database's own COUNT.",
+        "",
+    ]
+    for report in reports:
+        lines += database_section(report)
+    lines.append(METHOD)
+    return "\n".join(lines)

@@ -1,0 +1,351 @@
+"""Scenarios of the List Calls benchmark and the timing of API, database and
+framework, interleaved request by request so that they share the machine's noise.
+"""
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import aiosqlite
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+import synthetic_calls as synthetic
+from capture import CapturedRequest, Statement
+
+COMMON_STATUS = "completed"
+RARE_STATUS = "retry_expired"
+RANGE_DAYS = 7
+# The 7-day range starts this many days before the newest call.
+RANGE_START_DAYS_BEFORE_END = 60
+PAGE_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    key: str  # short name, used in file names and routes
+    label: str  # what the report calls it
+    params: dict[str, str]
+    first_page: bool  # first pages are held to the 1.5x-floor target
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKind:
+    scenario: Scenario
+    include_total: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.scenario.key}-{'total' if self.include_total else 'nototal'}"
+
+    @property
+    def params(self) -> dict[str, str]:
+        flag = "true" if self.include_total else "false"
+        return {**self.scenario.params, "include_total": flag}
+
+
+def range_bounds() -> tuple[str, str]:
+    """Return from and to as dates: a whole 7-day range, both days inclusive."""
+    start = synthetic.END - timedelta(days=RANGE_START_DAYS_BEFORE_END)
+    end = start + timedelta(days=RANGE_DAYS - 1)
+    return start.date().isoformat(), end.date().isoformat()
+
+
+def scenarios(busiest_agent_id: str, depth: int, cursor: str) -> list[Scenario]:
+    start, end = range_bounds()
+    return [
+        Scenario("first", "first page, unfiltered", {}, True),
+        Scenario("agent", "busiest agent", {"agent_id": busiest_agent_id}, True),
+        Scenario(
+            "statuses",
+            f"status={COMMON_STATUS},{RARE_STATUS}",
+            {"status": f"{COMMON_STATUS},{RARE_STATUS}"},
+            True,
+        ),
+        Scenario(
+            "range", f"7-day range {start}..{end}", {"from": start, "to": end}, True
+        ),
+        Scenario("page", f"page {depth:,} by page number", {"page": str(depth)}, False),
+        Scenario("cursor", f"page {depth:,} by cursor", {"cursor": cursor}, False),
+    ]
+
+
+def request_kinds(all_scenarios: Sequence[Scenario]) -> list[RequestKind]:
+    return [
+        RequestKind(scenario, include_total)
+        for include_total in (False, True)
+        for scenario in all_scenarios
+    ]
+
+
+async def walk_cursor(
+    client: httpx.AsyncClient, headers: dict[str, str], depth: int
+) -> str:
+    """Follow next_cursor from page 1 and return the cursor of page `depth`."""
+    cursor = None
+    for page in range(1, depth):
+        params = {"include_total": "false"}
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = await client.get("/v1/calls", params=params, headers=headers)
+        response.raise_for_status()
+        meta = response.json()["meta"]
+        if meta["page"] != page or meta["next_cursor"] is None:
+            raise RuntimeError(f"cursor walk stopped at page {meta['page']}")
+        cursor = meta["next_cursor"]
+    if cursor is None:
+        raise RuntimeError("the cursor walk needs a depth of at least 2")
+    return cursor
+
+
+# Statistics
+
+
+def percentile(samples: Sequence[float], percent: float) -> float:
+    """Return the nearest-rank percentile of samples."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(slots=True)
+class Samples:
+    """Latencies of one request kind in milliseconds, one entry per repetition."""
+
+    api: list[float] = field(default_factory=list)
+    framework: list[float] = field(default_factory=list)
+    page_query: list[float] = field(default_factory=list)
+    count_query: list[float] = field(default_factory=list)
+    database: list[float] = field(default_factory=list)  # page plus count
+
+
+@dataclass(frozen=True, slots=True)
+class KindResult:
+    kind: RequestKind
+    api_p50: float
+    api_p99: float
+    framework_p50: float
+    database_p50: float
+    page_query_p50: float
+    count_p50: float | None
+    repetitions: int
+
+    @property
+    def floor_p50(self) -> float:
+        return self.framework_p50 + self.database_p50
+
+    @property
+    def floor_ratio(self) -> float:
+        return self.api_p50 / self.floor_p50
+
+    @property
+    def count_ratio(self) -> float | None:
+        return None if self.count_p50 is None else self.api_p50 / self.count_p50
+
+    @property
+    def count_ratio_p99(self) -> float | None:
+        return None if self.count_p50 is None else self.api_p99 / self.count_p50
+
+
+def summarize(kind: RequestKind, samples: Samples) -> KindResult:
+    return KindResult(
+        kind=kind,
+        api_p50=percentile(samples.api, 50),
+        api_p99=percentile(samples.api, 99),
+        framework_p50=percentile(samples.framework, 50),
+        database_p50=percentile(samples.database, 50),
+        page_query_p50=percentile(samples.page_query, 50),
+        count_p50=percentile(samples.count_query, 50) if samples.count_query else None,
+        repetitions=len(samples.api),
+    )
+
+
+# Database drivers
+
+
+class StatementRunner(Protocol):
+    async def run(self, statement: Statement) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class SqliteRunner:
+    """Runs statements through aiosqlite, configured as ringline configures it."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, database_url: str) -> "SqliteRunner":
+        connection = await aiosqlite.connect(make_url(database_url).database)
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA busy_timeout=10000",
+            "PRAGMA foreign_keys=ON",
+        ):
+            await connection.execute(pragma)
+        return cls(connection)
+
+    async def run(self, statement: Statement) -> None:
+        await self.connection.execute_fetchall(statement.sql, statement.parameters)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+class PostgresRunner:
+    """Runs statements through asyncpg, which caches their prepared forms."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, database_url: str) -> "PostgresRunner":
+        return cls(await asyncpg.connect(database_url))
+
+    async def run(self, statement: Statement) -> None:
+        await self.connection.fetch(statement.sql, *statement.parameters)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def open_runner(kind: str, database_url: str) -> StatementRunner:
+    if kind == "sqlite":
+        return await SqliteRunner.open(database_url)
+    return await PostgresRunner.open(database_url)
+
+
+# Timing
+
+
+def elapsed_ms(started: int) -> float:
+    return (time.perf_counter_ns() - started) / 1e6
+
+
+async def timed_get(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str]
+) -> float:
+    started = time.perf_counter_ns()
+    response = await client.get(url, headers=headers)
+    took = elapsed_ms(started)
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"GET {url} returned {response.status_code}: {response.text[:300]}"
+        )
+    return took
+
+
+async def timed_run(runner: StatementRunner, statement: Statement) -> float:
+    started = time.perf_counter_ns()
+    await runner.run(statement)
+    return elapsed_ms(started)
+
+
+@dataclass(slots=True)
+class Target:
+    """Where one request kind is sent: the API URL and the framework floor route."""
+
+    kind: RequestKind
+    api_url: str
+    floor_url: str
+    captured: CapturedRequest
+
+
+def make_targets(
+    kinds: Sequence[RequestKind], captured: dict[str, CapturedRequest]
+) -> list[Target]:
+    return [
+        Target(
+            kind,
+            "/v1/calls?" + urlencode(kind.params),
+            f"/{kind.name}",
+            captured[kind.name],
+        )
+        for kind in kinds
+    ]
+
+
+async def measure_once(
+    target: Target,
+    api: httpx.AsyncClient,
+    floor: httpx.AsyncClient,
+    runner: StatementRunner,
+    headers: dict[str, str],
+) -> tuple[float, float, float, float | None]:
+    """Time one API request, one framework request and the statements once each."""
+    api_ms = await timed_get(api, target.api_url, headers)
+    framework_ms = await timed_get(floor, target.floor_url, headers)
+    page_ms = await timed_run(runner, target.captured.page)
+    count_ms = None
+    if target.captured.count is not None:
+        count_ms = await timed_run(runner, target.captured.count)
+    return api_ms, framework_ms, page_ms, count_ms
+
+
+async def measure(
+    targets: Sequence[Target],
+    api: httpx.AsyncClient,
+    floor: httpx.AsyncClient,
+    runner: StatementRunner,
+    headers: dict[str, str],
+    rounds: tuple[int, int],
+) -> dict[str, Samples]:
+    """Time every target once per round; the first `warmup` rounds are discarded.
+
+    rounds is (warmup, repeats).
+    """
+    warmup, repeats = rounds
+    samples = {target.kind.name: Samples() for target in targets}
+    for round_number in range(warmup + repeats):
+        for target in targets:
+            api_ms, framework_ms, page_ms, count_ms = await measure_once(
+                target, api, floor, runner, headers
+            )
+            if round_number < warmup:
+                continue
+            record(samples[target.kind.name], api_ms, framework_ms, page_ms, count_ms)
+    return samples
+
+
+def record(
+    samples: Samples,
+    api_ms: float,
+    framework_ms: float,
+    page_ms: float,
+    count_ms: float | None,
+) -> None:
+    samples.api.append(api_ms)
+    samples.framework.append(framework_ms)
+    samples.page_query.append(page_ms)
+    if count_ms is not None:
+        samples.count_query.append(count_ms)
+    samples.database.append(page_ms + (count_ms or 0.0))
+
+
+async def time_statement(
+    runner: StatementRunner, statement: Statement, repeats: int
+) -> float:
+    """Return the p50 in milliseconds of one statement run `repeats` times."""
+    timings = [await timed_run(runner, statement) for _ in range(repeats)]
+    return percentile(timings, 50)
+
+
+def client(base_url: str) -> httpx.AsyncClient:
+    """Return a client that keeps one connection alive and ignores proxy settings."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        timeout=httpx.Timeout(60.0),
+        trust_env=False,
+    )
+
+
+def describe_statement(statement: Statement) -> dict[str, Any]:
+    return {"sql": statement.sql, "parameters": [str(p) for p in statement.parameters]}

@@ -12,6 +12,7 @@ Run from the repository root:
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -147,86 +148,97 @@ async def database_version(runner: measure.StatementRunner) -> str:
     return sqlite3.sqlite_version
 
 
-async def time_and_explain(
+def time_and_explain(
     loaded: LoadedDatabase,
     targets: list[measure.Target],
-    clients: tuple[object, object],
-    headers: dict[str, str],
+    timer: measure.Timer,
     arguments: argparse.Namespace,
-) -> tuple[dict[str, measure.Samples], float, dict[str, str], str]:
+) -> tuple[dict[str, measure.Samples], float, dict[str, str]]:
     """Run the interleaved timing, then time the key lookup and explain the SQL."""
-    api, floor = clients
-    runner = await measure.open_runner(loaded.kind, loaded.url)
-    try:
-        log.info("%s: timing %d request kinds", loaded.kind, len(targets))
-        samples = await measure.measure(
-            targets, api, floor, runner, headers, (arguments.warmup, arguments.repeats)
+    log.info("%s: timing %d request kinds", loaded.kind, len(targets))
+    samples = measure.measure(targets, timer, arguments.warmup, arguments.repeats)
+    lookup = key_lookup(targets[0].captured)
+    lookup_p50 = math.nan
+    if lookup is not None:
+        lookup_p50 = measure.time_statement(timer, lookup, arguments.repeats)
+    kinds = [target.kind for target in targets]
+    captured = {target.kind.name: target.captured for target in targets}
+    query_plans = {}
+    for label, statement in shown_statements(kinds, captured).items():
+        query_plans[label] = timer.loop.run(
+            plans.explain(loaded.kind, timer.runner.connection, statement)
         )
-        lookup = key_lookup(targets[0].captured)
-        lookup_p50 = math.nan
-        if lookup is not None:
-            lookup_p50 = await measure.time_statement(runner, lookup, arguments.repeats)
-        kinds = [target.kind for target in targets]
-        captured = {target.kind.name: target.captured for target in targets}
-        query_plans = {}
-        for label, statement in shown_statements(kinds, captured).items():
-            query_plans[label] = await plans.explain(
-                loaded.kind, runner.connection, statement
-            )
-        version = await database_version(runner)
-    finally:
-        await runner.close()
-    return samples, lookup_p50, query_plans, version
+    return samples, lookup_p50, query_plans
 
 
-async def bench_database(
-    loaded: LoadedDatabase, arguments: argparse.Namespace, workdir: Path
-) -> markdown_report.DatabaseReport:
-    secret_key = secrets.token_urlsafe(48)
-    headers = {"authorization": f"Bearer {loaded.token}"}
-    depth = deep_page(loaded, arguments.depth)
+def start_framework_floor(
+    workdir: Path, kind: str, captured: dict[str, CapturedRequest]
+) -> contextlib.AbstractContextManager[str]:
+    bodies = workdir / f"{kind}-bodies"
+    write_bodies(bodies, captured)
+    floor_dir = workdir / f"{kind}-framework"
+    floor_dir.mkdir()
+    port = servers.free_port()
+    return servers.running_server(
+        servers.framework_floor_command(port),
+        servers.framework_floor_environment(bodies),
+        floor_dir,
+        "/healthz",
+        port,
+    )
+
+
+def start_ringline(
+    workdir: Path, loaded: LoadedDatabase, secret_key: str
+) -> contextlib.AbstractContextManager[str]:
     server_dir = workdir / f"{loaded.kind}-ringline"
     server_dir.mkdir()
     port = servers.free_port()
     environment = servers.ringline_environment(loaded.url, secret_key, server_dir)
-    with servers.running_server(
+    return servers.running_server(
         servers.ringline_command(port), environment, server_dir, "/readyz", port
-    ) as api_url:
-        async with measure.client(api_url) as api:
-            log.info("%s: walking the cursor chain to page %d", loaded.kind, depth)
-            cursor = await measure.walk_cursor(api, headers, depth)
-            kinds = measure.request_kinds(
-                measure.scenarios(loaded.busiest_agent_id, depth, cursor)
-            )
-            captured = await capture_requests(
+    )
+
+
+def bench_database(
+    loaded: LoadedDatabase, arguments: argparse.Namespace, workdir: Path
+) -> markdown_report.DatabaseReport:
+    """Start both servers, capture the SQL, time everything and build the report."""
+    secret_key = secrets.token_urlsafe(48)
+    headers = {"authorization": f"Bearer {loaded.token}"}
+    depth = deep_page(loaded, arguments.depth)
+    with contextlib.ExitStack() as stack:
+        loop = stack.enter_context(asyncio.Runner())
+        api_url = stack.enter_context(start_ringline(workdir, loaded, secret_key))
+        api = stack.enter_context(measure.client(api_url))
+        log.info("%s: walking the cursor chain to page %d", loaded.kind, depth)
+        cursor = measure.walk_cursor(api, headers, depth)
+        kinds = measure.request_kinds(
+            measure.scenarios(loaded.busiest_agent_id, depth, cursor)
+        )
+        captured = loop.run(
+            capture_requests(
                 loaded.url,
                 secret_key,
                 loaded.token,
                 {kind.name: kind.params for kind in kinds},
             )
-            bodies = workdir / f"{loaded.kind}-bodies"
-            write_bodies(bodies, captured)
-            floor_dir = workdir / f"{loaded.kind}-framework"
-            floor_dir.mkdir()
-            floor_port = servers.free_port()
-            with servers.running_server(
-                servers.framework_floor_command(floor_port),
-                servers.framework_floor_environment(bodies),
-                floor_dir,
-                "/healthz",
-                floor_port,
-            ) as floor_url:
-                async with measure.client(floor_url) as floor:
-                    load_before = os.getloadavg()[0]
-                    samples, lookup_p50, query_plans, version = await time_and_explain(
-                        loaded,
-                        measure.make_targets(kinds, captured),
-                        (api, floor),
-                        headers,
-                        arguments,
-                    )
-                    load_after = os.getloadavg()[0]
-    results = [measure.summarize(kind, samples[kind.name]) for kind in kinds]
+        )
+        floor_url = stack.enter_context(
+            start_framework_floor(workdir, loaded.kind, captured)
+        )
+        floor = stack.enter_context(measure.client(floor_url))
+        runner = loop.run(measure.open_runner(loaded.kind, loaded.url))
+        stack.callback(lambda: loop.run(runner.close()))
+        timer = measure.Timer(api, floor, runner, loop, headers)
+        load_before = os.getloadavg()[0]
+        targets = measure.make_targets(kinds, captured)
+        samples, lookup_p50, query_plans = time_and_explain(
+            loaded, targets, timer, arguments
+        )
+        load_after = os.getloadavg()[0]
+        version = loop.run(database_version(runner))
+
     notes = []
     if depth != arguments.depth:
         notes.append(
@@ -242,7 +254,7 @@ async def bench_database(
         loaded=loaded,
         version=version,
         depth=depth,
-        results=results,
+        results=[measure.summarize(kind, samples[kind.name]) for kind in kinds],
         key_lookup_p50=lookup_p50,
         statements=statements,
         plans=query_plans,
@@ -277,8 +289,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="ringline-bench-") as workdir:
         for kind in kinds:
             loaded = load(kind, arguments)
-            report = asyncio.run(bench_database(loaded, arguments, Path(workdir)))
-            reports.append(report)
+            reports.append(bench_database(loaded, arguments, Path(workdir)))
     document = markdown_report.render(
         command_line(argv),
         arguments.calls,

@@ -34,6 +34,9 @@ def create_app(settings: Settings) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.read_sessionmaker = create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         log.info("server.started", database=engine.dialect.name)
         try:
             yield

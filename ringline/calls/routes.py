@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ringline.calls import service
 from ringline.calls.schemas import CallDetail, CallList
-from ringline.core.dependencies import Cursors, Session, require
+from ringline.core.dependencies import Cursors, ReadSession, require
 from ringline.core.http import cacheable_json_response
 from ringline.core.openapi import error_responses
 from ringline.keys.service import Principal
@@ -25,7 +25,7 @@ def _documented(description: str) -> object:
 )
 async def list_calls(
     request: Request,
-    session: Session,
+    session: ReadSession,
     principal: CanRead,
     cursors: Cursors,
     agent_id: str | None = _documented("One agent id or a comma-separated list."),
@@ -66,7 +66,7 @@ async def list_calls(
     summary="Get a call with its transcript",
 )
 async def get_call(
-    request: Request, session: Session, principal: CanRead, call_id: str
+    request: Request, session: ReadSession, principal: CanRead, call_id: str
 ) -> Response:
     payload = await service.get_call(session, principal, call_id)
     return cacheable_json_response(request, payload)

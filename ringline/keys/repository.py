@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.keys.models import ApiKey
@@ -13,6 +14,20 @@ async def add_key(session: AsyncSession, key: ApiKey) -> None:
 
 async def get_key(session: AsyncSession, key_id: str) -> ApiKey | None:
     return await session.get(ApiKey, key_id)
+
+
+async def get_credentials(session: AsyncSession, key_id: str) -> Row[Any] | None:
+    """Fetch what authentication needs, without loading an ORM object."""
+    query = select(
+        ApiKey.id,
+        ApiKey.workspace_id,
+        ApiKey.secret_hash,
+        ApiKey.permissions,
+        ApiKey.expires_at,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+    ).where(ApiKey.id == key_id)
+    return (await session.execute(query)).first()
 
 
 async def list_keys(session: AsyncSession, workspace_id: str) -> list[ApiKey]:

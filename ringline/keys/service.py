@@ -6,7 +6,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.core.errors import InvalidRequest, NotFound, Unauthorized
@@ -98,10 +100,9 @@ async def revoke_key(session: AsyncSession, key_id: str) -> ApiKey:
     return key
 
 
-def _is_usable(key: ApiKey | None, secret: str, now: datetime) -> bool:
-    if key is None:
-        return False
-    if not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
+def _is_usable(key: Row[Any], secret: str, now: datetime) -> bool:
+    expected = key.secret_hash.encode()
+    if not hmac.compare_digest(expected, hash_secret(secret).encode()):
         return False
     if key.revoked_at is not None:
         return False
@@ -120,7 +121,7 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
         raise Unauthorized()
 
     key_id, secret = match.groups()
-    key = await repository.get_key(session, key_id)
+    key = await repository.get_credentials(session, key_id)
     now = utc_now()
     if key is None or not _is_usable(key, secret, now):
         raise Unauthorized()

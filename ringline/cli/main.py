@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from ringline.agents.service import create_agent
 from ringline.calls.exporter import export_calls
@@ -51,7 +52,13 @@ def main(
         ),
     ] = None,
 ) -> None:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "RINGLINE_" + str(problem["loc"][0]).upper()
+            typer.echo(f"error: {name}: {problem['msg']}", err=True)
+        raise typer.Exit(2) from None
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
     state.settings = settings
@@ -78,14 +85,22 @@ def workspaces_create(name: str) -> None:
 @keys_app.command("create")
 def keys_create(
     workspace: WorkspaceOption,
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
+    name: Annotated[
+        str, typer.Option(envvar="RINGLINE_KEY_NAME", help="A label for the key.")
+    ] = "default",
     permissions: Annotated[
         str | None,
-        typer.Option(help="Comma-separated permissions; all of them when omitted."),
+        typer.Option(
+            envvar="RINGLINE_KEY_PERMISSIONS",
+            help="Comma-separated permissions; all of them when omitted.",
+        ),
     ] = None,
     expires_at: Annotated[
         str | None,
-        typer.Option(help="ISO 8601 timestamp after which the key stops working."),
+        typer.Option(
+            envvar="RINGLINE_KEY_EXPIRES_AT",
+            help="ISO 8601 timestamp after which the key stops working.",
+        ),
     ] = None,
 ) -> None:
     """Create an API key and print it; the secret is shown only this once."""
@@ -153,9 +168,18 @@ def keys_revoke(key_id: str) -> None:
 @agents_app.command("create")
 def agents_create(
     workspace: WorkspaceOption,
-    title: Annotated[str, typer.Option(help="Agent title, 1 to 100 characters.")],
+    title: Annotated[
+        str,
+        typer.Option(
+            envvar="RINGLINE_AGENT_TITLE", help="Agent title, 1 to 100 characters."
+        ),
+    ],
     publish: Annotated[
-        bool, typer.Option(help="Publish version 1 so calls can use it.")
+        bool,
+        typer.Option(
+            envvar="RINGLINE_AGENT_PUBLISH",
+            help="Publish version 1 so calls can use it.",
+        ),
     ] = False,
 ) -> None:
     """Create an agent and print its id."""
@@ -203,22 +227,44 @@ def calls_import(
 def calls_export(
     workspace: WorkspaceOption,
     file_format: Annotated[
-        str, typer.Option("--format", help="jsonl or csv.")
+        str,
+        typer.Option("--format", envvar="RINGLINE_EXPORT_FORMAT", help="jsonl or csv."),
     ] = "jsonl",
     output: Annotated[
-        Path | None, typer.Option(help="File to write; standard output if omitted.")
+        Path | None,
+        typer.Option(
+            envvar="RINGLINE_EXPORT_OUTPUT",
+            help="File to write; standard output if omitted.",
+        ),
     ] = None,
     agent_id: Annotated[
-        str | None, typer.Option(help="Agent ids, comma-separated.")
+        str | None,
+        typer.Option(
+            envvar="RINGLINE_EXPORT_AGENT_ID", help="Agent ids, comma-separated."
+        ),
     ] = None,
-    status: Annotated[str | None, typer.Option(help="Statuses or aliases.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(envvar="RINGLINE_EXPORT_STATUS", help="Statuses or aliases."),
+    ] = None,
     from_: Annotated[
-        str | None, typer.Option("--from", help="created_at lower bound, inclusive.")
+        str | None,
+        typer.Option(
+            "--from",
+            envvar="RINGLINE_EXPORT_FROM",
+            help="created_at lower bound, inclusive.",
+        ),
     ] = None,
     to: Annotated[
-        str | None, typer.Option(help="created_at upper bound, inclusive.")
+        str | None,
+        typer.Option(
+            envvar="RINGLINE_EXPORT_TO", help="created_at upper bound, inclusive."
+        ),
     ] = None,
-    timezone: Annotated[str | None, typer.Option(help="IANA zone for dates.")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(envvar="RINGLINE_EXPORT_TIMEZONE", help="IANA zone for dates."),
+    ] = None,
 ) -> None:
     """Write calls as JSON Lines or CSV, newest first, with List Calls filters."""
     if file_format not in ("jsonl", "csv"):

@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.core.database import create_engine, create_sessionmaker, transaction
@@ -39,3 +41,15 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
     except (RinglineError, SettingsError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    except (DBAPIError, OSError) as error:
+        typer.echo(f"error: {describe_database_error(error)}", err=True)
+        raise typer.Exit(1) from None
+
+
+def describe_database_error(error: Exception) -> str:
+    url = make_url(state.settings.database_url)
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return (
+        f"cannot use the database {url.render_as_string(hide_password=True)}: "
+        f"{reason}; check RINGLINE_DATABASE_URL"
+    )

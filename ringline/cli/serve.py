@@ -1,18 +1,22 @@
 """`ringline serve`: migrate, make a first key on an empty database, then serve."""
 
-import asyncio
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from ringline.app import create_app
-from ringline.cli.runtime import cli_transaction, state
+from ringline.cli.runtime import cli_transaction, run, state
 from ringline.core.logging import configure_logging
 from ringline.core.migrations import migrate
 from ringline.core.settings import SettingsError, resolve_secret_key
 from ringline.keys.service import create_key
 from ringline.workspaces.service import create_workspace, has_any_workspace
+
+
+async def _prepare_database(database_url: str) -> tuple[str, str] | None:
+    await migrate(database_url)
+    return await _bootstrap()
 
 
 async def _bootstrap() -> tuple[str, str] | None:
@@ -52,8 +56,7 @@ def serve(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
 
-    asyncio.run(migrate(settings.database_url))
-    first = asyncio.run(_bootstrap())
+    first = run(lambda: _prepare_database(settings.database_url))
     if first is not None:
         _print_first_key(*first, host, port)
 

@@ -1,9 +1,9 @@
 """Benchmark List Calls (GET /v1/calls) on a large call history.
 
 Loads N synthetic calls into SQLite and/or PostgreSQL with ringline's
-migrations, starts `ringline serve` on 127.0.0.1, and times the API next to two
-floors measured in the same run: the same SQL through the same driver, and a
-bare FastAPI route returning the same bytes. Writes BENCHMARKS.md.
+migrations, starts `ringline serve` on 127.0.0.1 and times the API. Two floors
+are measured in the same run: the same SQL through the same driver, and a bare
+FastAPI route returning the same bytes. Writes BENCHMARKS.md.
 
 Run from the repository root:
 
@@ -38,7 +38,7 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 log = logging.getLogger("bench.list_calls")
 
 
-def parse_arguments(argv: list[str]) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--calls", type=int, default=1_000_000, help="calls to load (default 1000000)"
@@ -49,6 +49,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         default="both",
         help="database(s) to benchmark (default both)",
     )
+
     parser.add_argument(
         "--repeats", type=int, default=200, help="timed rounds (default 200)"
     )
@@ -63,6 +64,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "the last page when the workspace has fewer pages",
     )
     parser.add_argument("--seed", type=int, default=1, help="data seed (default 1)")
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="load (or find cached) databases, then stop without timing",
+    )
+
     parser.add_argument(
         "--postgres-admin-url",
         default=DEFAULT_ADMIN_URL,
@@ -81,6 +88,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         default=REPOSITORY / "BENCHMARKS.md",
         help="Markdown file to write (default BENCHMARKS.md at the repository root)",
     )
+    return parser
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
     arguments = parser.parse_args(argv)
     if arguments.calls < 1000 or arguments.repeats < 1 or arguments.depth < 2:
         parser.error("--calls must be at least 1000, --repeats 1, --depth 2")
@@ -277,6 +289,7 @@ def main(argv: list[str]) -> int:
     # httpx logs every request at INFO, which would add to every timing.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     arguments = parse_arguments(argv)
+
     # The in-process capture runs ringline's app, which logs every request.
     configure_logging("warning")
     kinds = (
@@ -284,12 +297,17 @@ def main(argv: list[str]) -> int:
         if arguments.database == "both"
         else [arguments.database]
     )
+
     started = datetime.now(UTC)
     reports = []
     with tempfile.TemporaryDirectory(prefix="ringline-bench-") as workdir:
         for kind in kinds:
             loaded = load(kind, arguments)
-            reports.append(bench_database(loaded, arguments, Path(workdir)))
+            if not arguments.load_only:
+                reports.append(bench_database(loaded, arguments, Path(workdir)))
+    if arguments.load_only:
+        return 0
+
     document = markdown_report.render(
         command_line(argv),
         arguments.calls,

@@ -189,7 +189,7 @@ METHOD = """\
 - **API**: `ringline serve` (one uvicorn process) on 127.0.0.1, with the rate
   limit off and log level `warning`. Requests are `GET /v1/calls` with the
   biggest workspace's key, sent one at a time over one keep-alive connection by
-  an `httpx.AsyncClient` in the benchmark process. Times include the client.
+  an `httpx.Client` in the benchmark process. Times include the client.
 - **Database floor**: the page statement (and the COUNT statement, with total)
   that ringline sends for the same request, captured by running ringline's own
   application in the benchmark process with a listener on its engine. They are

@@ -223,11 +223,12 @@ async def open_runner(kind: str, database_url: str) -> StatementRunner:
 
 # Timing
 #
-# HTTP requests go through httpx's synchronous client: on this kind of machine
-# its AsyncClient added about 1 ms per request on the client side, twice the
-# synchronous client's cost, and that cost lands in both the API and the
-# framework floor. Statements run on an event loop that the timing loop drives;
-# each coroutine times itself, so driving the loop is not counted.
+# HTTP requests go through httpx's synchronous client. On the 2-core machine the
+# benchmark was written on, httpx.AsyncClient cost about 1.7 ms per request to a
+# bare route and httpx.Client about 0.9 ms, and that client cost lands in both
+# the API and the framework floor. Statements run on an event loop that the
+# timing loop drives, and each coroutine times itself, so driving the loop is
+# not counted.
 
 
 def elapsed_ms(started: int) -> float:
@@ -253,7 +254,7 @@ async def timed_run(runner: StatementRunner, statement: Statement) -> float:
 
 @dataclass(slots=True)
 class Target:
-    """Where one request kind is sent: the API URL and the framework floor route."""
+    """The API URL, framework floor route and captured SQL of one request kind."""
 
     kind: RequestKind
     api_url: str

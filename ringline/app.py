@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
 import ringline
+from ringline.agents.routes import router as agents_router
 from ringline.calls.routes import router as calls_router
 from ringline.core.database import create_engine, create_sessionmaker
 from ringline.core.errors import error_response, install_error_handlers
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(calls_router)
+    app.include_router(agents_router)
     _add_health_routes(app)
     return app
 

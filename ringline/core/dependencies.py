@@ -58,16 +58,27 @@ def _apply_rate_limit(request: Request, principal: Principal) -> None:
         )
 
 
+async def _check(request: Request, session: AsyncSession, permission: str) -> Principal:
+    principal = await authenticate(session, request.headers.get("authorization"))
+    _apply_rate_limit(request, principal)
+    if permission not in principal.permissions:
+        raise PermissionDenied(f"This API key lacks the {permission} permission")
+    return principal
+
+
 def require(
-    permission: str,
+    permission: str, writes: bool = False
 ) -> Callable[[Request, AsyncSession], Coroutine[Any, Any, Principal]]:
-    """Build a dependency that authenticates the key and checks one permission."""
+    """Build a dependency that authenticates the key and checks one permission.
 
-    async def dependency(request: Request, session: ReadSession) -> Principal:
-        principal = await authenticate(session, request.headers.get("authorization"))
-        _apply_rate_limit(request, principal)
-        if permission not in principal.permissions:
-            raise PermissionDenied(f"This API key lacks the {permission} permission")
-        return principal
+    It shares the request's session: the transactional one for routes that
+    write, the autocommit one for routes that only read.
+    """
 
-    return dependency
+    async def for_reads(request: Request, session: ReadSession) -> Principal:
+        return await _check(request, session, permission)
+
+    async def for_writes(request: Request, session: Session) -> Principal:
+        return await _check(request, session, permission)
+
+    return for_writes if writes else for_reads

@@ -92,9 +92,21 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
 
 
 def _describe_validation_error(error: dict) -> str:
+    """Turn one pydantic error into a sentence that names the field."""
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
-    field = ".".join(location[1:] if location[:1] == ["query"] else location)
-    return f"{field or 'body'}: {error.get('msg', 'is invalid')}"
+    if location[:1] in (["query"], ["path"], ["header"]):
+        location = location[1:]
+    field = ".".join(location) or "body"
+    kind = error.get("type", "")
+    if kind == "missing":
+        return f"{field} is required"
+    if kind == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "malformed")
+        return f"body must be valid JSON ({reason})"
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    shown = repr(error.get("input"))
+    received = f" (got {shown})" if "input" in error and len(shown) <= 40 else ""
+    return f"{field}: {message}{received}"
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:

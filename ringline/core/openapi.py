@@ -9,6 +9,9 @@ ERROR_DESCRIPTIONS = {
     401: "API key is missing or invalid.",
     403: "The key lacks the permission this endpoint needs.",
     404: "Not found in the key's workspace.",
+    409: "The object's state forbids the action, or an idempotency key was "
+    "reused with another body.",
+    413: "The request body is larger than the configured limit.",
     429: "Rate limit exceeded; see Retry-After.",
 }
 

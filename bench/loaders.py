@@ -150,7 +150,9 @@ def sqlite_paths(calls: int, seed: int) -> tuple[Path, Path]:
     return DATA_DIR / f"{stem}.db", DATA_DIR / f"{stem}.json"
 
 
-def insert_sqlite_rows(path: Path, generator: synthetic.CallGenerator, n: int) -> None:
+def insert_sqlite_rows(
+    path: Path, generator: synthetic.CallGenerator, count: int
+) -> None:
     placeholders = ", ".join("?" for _ in synthetic.CALL_COLUMNS)
     statement = (
         f"INSERT INTO calls ({', '.join(synthetic.CALL_COLUMNS)}) "
@@ -160,7 +162,7 @@ def insert_sqlite_rows(path: Path, generator: synthetic.CallGenerator, n: int) -
     try:
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("PRAGMA cache_size=-1048576")  # 1 GiB, in KiB
-        for chunk in converted_chunks(generator, n, sqlite_timestamp):
+        for chunk in converted_chunks(generator, count, sqlite_timestamp):
             connection.executemany(statement, chunk)
             connection.commit()
         connection.execute("ANALYZE")

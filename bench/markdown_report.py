@@ -3,6 +3,7 @@
 import os
 import platform
 import sqlite3
+import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +31,25 @@ class DatabaseReport:
     plans: dict[str, str]  # label of a statement -> its query plan
     load_average: tuple[float, float]  # 1-minute load before and after timing
     notes: list[str] = field(default_factory=list)
+
+
+def git_output(*arguments: str) -> str:
+    repository = Path(__file__).resolve().parent.parent
+    completed = subprocess.run(
+        ["git", "-C", str(repository), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return completed.stdout.strip() if completed.returncode == 0 else ""
+
+
+def revision_line() -> str:
+    """Describe the ringline code that was measured: commit, and local changes."""
+    commit = git_output("rev-parse", "--short", "HEAD") or "unknown"
+    if git_output("status", "--porcelain", "--", "ringline"):
+        return f"- Ringline: commit {commit}, with uncommitted changes under ringline/"
+    return f"- Ringline: commit {commit}"
 
 
 def machine_lines() -> list[str]:
@@ -223,6 +243,7 @@ def render(command: str, calls: int, date: str, reports: list[DatabaseReport]) -
         f"- Command: `{command}`",
         f"- Calls (N): {calls:,}",
         f"- Date: {date}",
+        revision_line(),
         *machine_lines(),
         "",
         "The machine is shared with other work, so repeated runs differ; compare "

@@ -37,7 +37,7 @@ def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) ->
             if process.poll() is not None:
                 raise RuntimeError(
                     f"server exited with code {process.returncode} before it "
-                    f"answered {url}; its output:\n{log_tail(log)}"
+                    f"responded at {url}; its output:\n{log_tail(log)}"
                 )
             try:
                 if client.get(url).status_code == 200:
@@ -46,7 +46,7 @@ def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) ->
                 pass
             time.sleep(0.1)
     raise RuntimeError(
-        f"server did not answer {url} within {STARTUP_TIMEOUT_SECONDS} s; "
+        f"server did not respond at {url} within {STARTUP_TIMEOUT_SECONDS} s; "
         f"its output:\n{log_tail(log)}"
     )
 

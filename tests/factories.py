@@ -39,10 +39,16 @@ class Api:
     sessionmaker: async_sessionmaker[AsyncSession]
 
     async def workspace(
-        self, name: str = "Acme", agents: tuple[str, ...] = ("A",)
+        self,
+        name: str = "Acme",
+        agents: tuple[str, ...] = ("A",),
+        from_phone_number: str | None = "+15550100100",
+        countries: list[str] | None = None,
     ) -> Workspace:
         async with transaction(self.sessionmaker) as session:
-            workspace = await create_workspace(session, name)
+            workspace = await create_workspace(
+                session, name, from_phone_number, countries
+            )
             _, token = await create_key(session, workspace.id)
             made = Workspace(workspace.id, token)
             for title in agents:
@@ -75,6 +81,12 @@ class Api:
             report = await import_calls(session, workspace.id, text)
         assert report.rejected == [], report.rejected
         return [row["id"] for row in rows]
+
+    async def post(
+        self, path: str, workspace: Workspace, body: Any = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {**workspace.headers(), **kwargs.pop("headers", {})}
+        return await self.client.post(path, json=body, headers=headers, **kwargs)
 
     async def get(
         self, path: str, workspace: Workspace | None = None, **kwargs: Any

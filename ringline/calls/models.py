@@ -1,7 +1,15 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringline.core.database import Base, JSONDocument, UTCDateTime
@@ -51,3 +59,34 @@ _list_index("ix_calls_batch", Call.batch_call_id)
 _list_index("ix_calls_end_reason", Call.end_reason)
 _list_index("ix_calls_to_number", Call.to_phone_number)
 _list_index("ix_calls_from_number", Call.from_phone_number)
+
+
+class CallEvent(Base):
+    """One moment of a call's timeline: a status move or an analysis result."""
+
+    __tablename__ = "call_events"
+    __table_args__ = (Index("ix_call_events_call", "call_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    )
+    call_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("calls.id", ondelete="CASCADE")
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdempotencyKey(Base):
+    """A create request's Idempotency-Key with the response it got, for replays."""
+
+    __tablename__ = "idempotency_keys"
+
+    workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

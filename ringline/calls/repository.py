@@ -182,6 +182,22 @@ async def get_detail(
     return (await session.execute(query)).first()
 
 
+async def add_call(session: AsyncSession, call: Call) -> None:
+    session.add(call)
+    await session.flush()
+
+
+async def get_for_update(
+    session: AsyncSession, workspace_id: str, call_id: str
+) -> Call | None:
+    query = (
+        select(Call)
+        .where(Call.id == call_id, Call.workspace_id == workspace_id)
+        .with_for_update()
+    )
+    return await session.scalar(query)
+
+
 async def existing_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(ids), 500):

@@ -1,16 +1,17 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from ringline.calls import service
-from ringline.calls.schemas import CallDetail, CallList
-from ringline.core.dependencies import Cursors, ReadSession, require
-from ringline.core.http import cacheable_json_response
+from ringline.calls import lifecycle, service
+from ringline.calls.schemas import Call, CallCreate, CallDetail, CallList
+from ringline.core.dependencies import Cursors, ReadSession, Session, require
+from ringline.core.http import cacheable_json_response, json_response
 from ringline.core.openapi import error_responses
 from ringline.keys.service import Principal
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 CanRead = Annotated[Principal, Depends(require("calls:read"))]
+CanWrite = Annotated[Principal, Depends(require("calls:write", writes=True))]
 
 
 def _documented(description: str) -> object:
@@ -70,3 +71,46 @@ async def get_call(
 ) -> Response:
     payload = await service.get_call(session, principal, call_id)
     return cacheable_json_response(request, payload)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Call,
+    responses=error_responses(400, 401, 403, 404, 409, 413, 429),
+    summary="Create a call; it is dialed in the background",
+)
+async def create_call(
+    session: Session,
+    principal: CanWrite,
+    body: CallCreate,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Repeats within 24 hours replay the first answer."),
+    ] = None,
+) -> Response:
+    created = await lifecycle.create_call(
+        session,
+        principal.workspace_id,
+        body,
+        body.model_dump(exclude_unset=True),
+        idempotency_key,
+    )
+    headers = {"idempotent-replayed": "true"} if created.replayed else None
+    return Response(
+        content=created.body,
+        status_code=created.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+@router.post(
+    "/{call_id}/cancel",
+    response_model=Call,
+    responses=error_responses(400, 401, 403, 404, 409, 429),
+    summary="Cancel a call, or hang up a live one",
+)
+async def cancel_call(session: Session, principal: CanWrite, call_id: str) -> Response:
+    call = await lifecycle.cancel_call(session, principal.workspace_id, call_id)
+    return json_response(call)

@@ -6,7 +6,7 @@ the same shape to clients.
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from ringline.calls.enums import CallDirection, CallStatus, CallType, EndReason
 
@@ -66,3 +66,31 @@ class ErrorBody(BaseModel):
         "several inputs are wrong."
     )
     error: str = Field(description="The HTTP reason phrase.")
+
+
+Scalar = str | int | float | bool | None
+
+
+class CallCreate(BaseModel):
+    agent_id: str = Field(description="The agent that runs the call.")
+    phone_number: str | None = Field(
+        None,
+        description="Destination in E.164. `to_phone_number` and `to_number` are "
+        "accepted as the same field.",
+    )
+    to_phone_number: str | None = Field(None, description="Alias of phone_number.")
+    to_number: str | None = Field(None, description="Alias of phone_number.")
+    from_phone_number: str | None = Field(
+        None,
+        description="Caller number; default the agent's, then the workspace's.",
+    )
+    from_number: str | None = Field(None, description="Alias of from_phone_number.")
+    agent_version_number: StrictInt | None = Field(
+        None, ge=0, description="Published version; default the latest."
+    )
+    metadata: dict[str, Scalar] | None = Field(
+        None, description="Dynamic variables: at most 50 keys, 16 KB encoded."
+    )
+    scheduled_at: str | None = Field(
+        None, description="When the call may be dialed: future, at most 30 days."
+    )

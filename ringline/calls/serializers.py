@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from ringline.calls.models import Call
 from ringline.core.time import format_timestamp
 
 
@@ -71,3 +72,32 @@ def call_detail_to_dict(row: Row[Any]) -> dict[str, Any]:
     call = call_to_dict(row)
     call["transcript"] = row[19]
     return call
+
+
+# Attribute names of Call in the order of the repository's LIST_COLUMNS.
+CALL_ATTRIBUTES = (
+    "id",
+    "agent_id",
+    "agent_version_number",
+    "batch_call_id",
+    "type",
+    "call_direction",
+    "from_phone_number",
+    "to_phone_number",
+    "status",
+    "end_reason",
+    "duration_ms",
+    "recording_path",
+    "call_metadata",
+    "scheduled_at",
+    "created_at",
+    "updated_at",
+    "initiated_at",
+    "answered_at",
+    "ended_at",
+)
+
+
+def call_model_to_dict(call: Call) -> dict[str, Any]:
+    """Build the call object from a loaded Call."""
+    return call_to_dict(tuple(getattr(call, name) for name in CALL_ATTRIBUTES))  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from ringline.core.migrations import migrate as migrate_database
 from ringline.core.settings import Settings
 from ringline.core.timestamps import TimestampError, parse_timestamp
 from ringline.keys.service import create_key, list_keys, parse_permissions, revoke_key
-from ringline.workspaces.service import create_workspace
+from ringline.workspaces.service import create_workspace, parse_countries
 
 app = typer.Typer(
     help="Ringline: AI phone calls with a DialNexa-compatible API.",
@@ -72,12 +72,42 @@ def migrate() -> None:
 
 
 @workspaces_app.command("create")
-def workspaces_create(name: str) -> None:
+def workspaces_create(
+    name: str,
+    from_phone_number: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RINGLINE_WORKSPACE_FROM_PHONE_NUMBER",
+            help="Default caller number (E.164) when an agent sets none.",
+        ),
+    ] = None,
+    countries: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RINGLINE_WORKSPACE_COUNTRIES",
+            help="Comma-separated ISO 3166 codes calls may go to; all if omitted.",
+        ),
+    ] = None,
+    concurrency_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="RINGLINE_WORKSPACE_CONCURRENCY_LIMIT",
+            help="Calls of the workspace that may be active at once.",
+        ),
+    ] = 10,
+) -> None:
     """Create a workspace and print its id."""
 
     async def work() -> str:
         async with cli_transaction() as session:
-            return (await create_workspace(session, name)).id
+            workspace = await create_workspace(
+                session,
+                name,
+                from_phone_number,
+                parse_countries(countries),
+                concurrency_limit,
+            )
+            return workspace.id
 
     typer.echo(run(work))
 

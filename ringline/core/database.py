@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, String, event
+from sqlalchemy import Connection, DateTime, String, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -99,6 +99,9 @@ def _ensure_sqlite_directory(url: str) -> None:
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module's own transaction handling breaks SAVEPOINT, so it is
+    # switched off and _begin_sqlite_transaction emits BEGIN instead.
+    dbapi_connection.isolation_level = None
     # WAL lets readers run while one writer commits; the busy timeout makes a
     # second writer wait for the lock instead of failing at once.
     cursor = dbapi_connection.cursor()
@@ -109,12 +112,22 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    # IMMEDIATE takes the write lock at BEGIN, waiting up to the busy timeout. A
+    # deferred transaction that reads first and writes later can instead fail at
+    # once with SQLITE_BUSY when another writer committed in between.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_engine(url: str) -> AsyncEngine:
     async_url = async_database_url(url)
     _ensure_sqlite_directory(async_url)
     if async_url.startswith("sqlite"):
         engine = create_async_engine(async_url, pool_size=8, max_overflow=8)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_async_engine(
         async_url, pool_size=10, max_overflow=10, pool_pre_ping=False

@@ -1,0 +1,75 @@
+"""The call status machine: which moves are allowed, and recording each move."""
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringline.calls.enums import CallStatus
+from ringline.calls.models import Call, CallEvent
+
+S = CallStatus
+ALLOWED_MOVES: dict[CallStatus, frozenset[CallStatus]] = {
+    S.CREATED: frozenset({S.INITIATED, S.CANCELLED, S.FAILED, S.RETRY_EXPIRED}),
+    S.INITIATED: frozenset({S.SENT, S.FAILED, S.CANCELLED}),
+    S.SENT: frozenset(
+        {S.RECEIVED, S.DID_NOT_PICK, S.NO_ANSWER, S.BUSY, S.FAILED, S.CANCELLED}
+    ),
+    S.RECEIVED: frozenset({S.COMPLETED, S.FAILED}),
+}
+
+# The timeline event each status move is recorded as.
+TIMELINE_EVENTS = {
+    S.INITIATED: "call_initiated",
+    S.SENT: "call_ringing",
+    S.RECEIVED: "call_answered",
+}
+
+
+class IllegalTransition(Exception):
+    """A move that the status machine does not allow, such as out of a final status."""
+
+
+def is_final(status: str) -> bool:
+    return status not in ALLOWED_MOVES
+
+
+def can_move(current: str, target: CallStatus) -> bool:
+    return target in ALLOWED_MOVES.get(CallStatus(current), frozenset())
+
+
+def record_event(session: AsyncSession, call_id: str, event: str, at: datetime) -> None:
+    session.add(CallEvent(call_id=call_id, event=event, occurred_at=at))
+
+
+def apply_move(
+    session: AsyncSession,
+    call: Call,
+    target: CallStatus,
+    at: datetime,
+    end_reason: str | None = None,
+) -> None:
+    """Move a loaded call to target and record the move on its timeline.
+
+    The caller holds the row lock. Raises IllegalTransition for a move that the
+    status machine does not allow.
+    """
+    if not can_move(call.status, target):
+        raise IllegalTransition(f"call {call.id} cannot move {call.status} → {target}")
+
+    call.status = target
+    call.updated_at = at
+    if target == S.INITIATED:
+        call.initiated_at = at
+    elif target == S.RECEIVED:
+        call.answered_at = at
+    if is_final(target):
+        call.end_reason = end_reason
+        call.ended_at = at
+        call.duration_ms = _talk_time_ms(call.answered_at, at)
+    record_event(session, call.id, TIMELINE_EVENTS.get(target, "call_ended"), at)
+
+
+def _talk_time_ms(answered_at: datetime | None, ended_at: datetime) -> int:
+    if answered_at is None:
+        return 0
+    return max(0, round((ended_at - answered_at).total_seconds() * 1000))

@@ -1,0 +1,324 @@
+"""Create Call: destination spellings, validation, agent versions, scheduling,
+countries and idempotency; and Cancel Call."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from ringline.calls.models import Call, CallEvent
+from ringline.core.database import transaction
+from ringline.jobs.models import Job
+from tests.factories import Api, Workspace
+
+
+async def count_rows(api: Api, model: type) -> int:
+    async with transaction(api.sessionmaker) as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def create_body(workspace: Workspace, **fields: object) -> dict:
+    return {"agent_id": workspace.agents["A"], "phone_number": "+15550100123", **fields}
+
+
+async def test_create_call_stores_and_queues(api: Api) -> None:
+    workspace = await api.workspace()
+
+    response = await api.post(
+        "/v1/calls",
+        workspace,
+        create_body(
+            workspace, phone_number="+1 (555) 010-0123", metadata={"name": "Ann"}
+        ),
+    )
+    fetched = await api.get(f"/v1/calls/{response.json()['id']}", workspace)
+
+    call = response.json()
+    assert response.status_code == 201
+    assert call["status"] == "created"
+    assert call["to_phone_number"] == "+15550100123"
+    assert call["from_phone_number"] == "+15550100100"
+    assert call["agent_version_number"] == 1
+    assert call["metadata"] == {"name": "Ann"}
+    assert call["end_reason"] is None
+    assert call["duration_seconds"] is None
+    assert fetched.json()["created_at"] == call["created_at"]
+    assert await count_rows(api, Job) == 1
+    assert await count_rows(api, CallEvent) == 1
+
+
+@pytest.mark.parametrize("field", ["phone_number", "to_phone_number", "to_number"])
+async def test_destination_spellings_accepted(api: Api, field: str) -> None:
+    workspace = await api.workspace()
+    body = {"agent_id": workspace.agents["A"], field: "+442079460958"}
+
+    response = await api.post("/v1/calls", workspace, body)
+
+    assert response.status_code == 201
+    assert response.json()["to_phone_number"] == "+442079460958"
+
+
+async def test_caller_defaults_to_agent_then_workspace(api: Api) -> None:
+    workspace = await api.workspace()
+    agent = await api.post(
+        "/v1/agents", workspace, {"title": "t", "from_phone_number": "+15550100999"}
+    )
+    agent_id = agent.json()["id"]
+    await api.client.patch(
+        f"/v1/agents/{agent_id}",
+        json={"version_number": 1, "is_published": True},
+        headers=workspace.headers(),
+    )
+
+    by_agent = await api.post(
+        "/v1/calls", workspace, {"agent_id": agent_id, "phone_number": "+15550100123"}
+    )
+    by_workspace = await api.post("/v1/calls", workspace, create_body(workspace))
+    explicit = await api.post(
+        "/v1/calls", workspace, create_body(workspace, from_number="+15550100555")
+    )
+
+    assert by_agent.json()["from_phone_number"] == "+15550100999"
+    assert by_workspace.json()["from_phone_number"] == "+15550100100"
+    assert explicit.json()["from_phone_number"] == "+15550100555"
+
+
+INVALID = {
+    "no destination": ({"phone_number": None}, "phone_number is required"),
+    "two destinations": (
+        {"to_number": "+15550100999"},
+        "phone_number and to_number name the same destination but differ",
+    ),
+    "no plus": ({"phone_number": "5550100123"}, "must start with + and the country"),
+    "impossible": ({"phone_number": "+1555"}, "is not a possible number"),
+    "letters": ({"phone_number": "+1-800-FLOWERS"}, "phone_number must start with +"),
+    "two callers": (
+        {"from_phone_number": "+15550100111", "from_number": "+15550100222"},
+        "differ",
+    ),
+    "bad caller": ({"from_phone_number": "12"}, "from_phone_number must start with +"),
+    "negative version": ({"agent_version_number": -1}, "agent_version_number"),
+    "text version": ({"agent_version_number": "1"}, "agent_version_number"),
+    "draft version": (
+        {"agent_version_number": 2},
+        "is a draft; use a published version (published: 1)",
+    ),
+    "metadata not object": ({"metadata": [1]}, "metadata"),
+    "metadata nested": ({"metadata": {"a": {"b": 1}}}, "metadata"),
+    "metadata keys": ({"metadata": {f"k{i}": i for i in range(51)}}, "at most 50 keys"),
+    "metadata size": ({"metadata": {"a": "x" * 17000}}, "at most 16384 bytes"),
+    "past schedule": (
+        {"scheduled_at": "2020-01-01T00:00:00Z"},
+        "must be in the future",
+    ),
+    "far schedule": (
+        {"scheduled_at": (datetime.now(UTC) + timedelta(days=31)).isoformat()},
+        "at most 30 days ahead",
+    ),
+    "bad schedule": ({"scheduled_at": "soon"}, "scheduled_at"),
+    "agent missing": ({"agent_id": None}, "agent_id"),
+    "agent id shape": ({"agent_id": "agent x"}, "id must be at most 64 characters"),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID))
+async def test_invalid_create_is_400_and_creates_nothing(api: Api, case: str) -> None:
+    workspace = await api.workspace()
+    fields, expected = INVALID[case]
+    body = {k: v for k, v in create_body(workspace, **fields).items() if v is not None}
+
+    response = await api.post("/v1/calls", workspace, body)
+
+    message = response.json()["message"]
+    assert response.status_code == 400
+    assert expected in (message if isinstance(message, str) else " ".join(message))
+    assert await count_rows(api, Call) == 0
+    assert await count_rows(api, Job) == 0
+
+
+async def test_unknown_version_and_agent_are_404(api: Api) -> None:
+    workspace = await api.workspace()
+    other = await api.workspace("Other")
+
+    missing_version = await api.post(
+        "/v1/calls", workspace, create_body(workspace, agent_version_number=9)
+    )
+    foreign_agent = await api.post(
+        "/v1/calls", workspace, create_body(workspace, agent_id=other.agents["A"])
+    )
+
+    assert missing_version.status_code == 404
+    assert "(published: 1)" in missing_version.json()["message"]
+    assert foreign_agent.status_code == 404
+    assert await count_rows(api, Call) == 0
+
+
+async def test_unpublished_agent_is_400(api: Api) -> None:
+    workspace = await api.workspace(agents=())
+    draft_only = (await api.post("/v1/agents", workspace, {"title": "t"})).json()["id"]
+
+    response = await api.post(
+        "/v1/calls", workspace, {"agent_id": draft_only, "phone_number": "+15550100123"}
+    )
+
+    assert response.status_code == 400
+    assert "has no published version" in response.json()["message"]
+
+
+async def test_country_not_enabled_is_403(api: Api) -> None:
+    workspace = await api.workspace(countries=["US"])
+
+    foreign = await api.post(
+        "/v1/calls", workspace, create_body(workspace, phone_number="+442079460958")
+    )
+    domestic = await api.post("/v1/calls", workspace, create_body(workspace))
+
+    assert foreign.status_code == 403
+    assert foreign.json()["message"] == (
+        "calls to GB are not enabled for this workspace (enabled: US)"
+    )
+    assert domestic.status_code == 201
+    assert await count_rows(api, Call) == 1
+
+
+async def test_scheduled_call_waits_until_due(api: Api) -> None:
+    workspace = await api.workspace()
+    when = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+
+    response = await api.post(
+        "/v1/calls", workspace, create_body(workspace, scheduled_at=when.isoformat())
+    )
+    async with transaction(api.sessionmaker) as session:
+        job = await session.scalar(select(Job))
+
+    assert response.status_code == 201
+    assert response.json()["scheduled_at"] == when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert job is not None
+    assert job.due_at == when
+
+
+async def test_idempotent_create_replays_and_conflicts(api: Api) -> None:
+    workspace = await api.workspace()
+    key = {"Idempotency-Key": "k-001"}
+
+    first = await api.post("/v1/calls", workspace, create_body(workspace), headers=key)
+    again = await api.post("/v1/calls", workspace, create_body(workspace), headers=key)
+    changed = await api.post(
+        "/v1/calls",
+        workspace,
+        create_body(workspace, phone_number="+15550100124"),
+        headers=key,
+    )
+    new_key = await api.post(
+        "/v1/calls",
+        workspace,
+        create_body(workspace),
+        headers={"Idempotency-Key": "k-002"},
+    )
+
+    assert first.status_code == 201
+    assert "idempotent-replayed" not in first.headers
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert changed.status_code == 409
+    assert "different request body" in changed.json()["message"]
+    assert new_key.status_code == 201
+    assert new_key.json()["id"] != first.json()["id"]
+    assert await count_rows(api, Call) == 2
+    assert await count_rows(api, Job) == 2
+
+
+async def test_idempotency_keys_are_per_workspace(api: Api) -> None:
+    mine = await api.workspace("Mine")
+    theirs = await api.workspace("Theirs")
+    key = {"Idempotency-Key": "shared"}
+
+    first = await api.post("/v1/calls", mine, create_body(mine), headers=key)
+    second = await api.post("/v1/calls", theirs, create_body(theirs), headers=key)
+
+    assert second.status_code == 201
+    assert second.json()["id"] != first.json()["id"]
+    assert "idempotent-replayed" not in second.headers
+
+
+async def test_overlong_idempotency_key_is_400(api: Api) -> None:
+    workspace = await api.workspace()
+
+    response = await api.post(
+        "/v1/calls",
+        workspace,
+        create_body(workspace),
+        headers={"Idempotency-Key": "k" * 256},
+    )
+
+    assert response.status_code == 400
+    assert "Idempotency-Key must be 1 to 255" in response.json()["message"]
+    assert await count_rows(api, Call) == 0
+
+
+async def test_cancel_before_dialing_and_twice(api: Api) -> None:
+    workspace = await api.workspace()
+    call_id = (await api.post("/v1/calls", workspace, create_body(workspace))).json()[
+        "id"
+    ]
+
+    cancelled = await api.post(f"/v1/calls/{call_id}/cancel", workspace)
+    again = await api.post(f"/v1/calls/{call_id}/cancel", workspace)
+
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["end_reason"] is None
+    assert cancelled.json()["ended_at"] is not None
+    assert cancelled.json()["duration_seconds"] == 0
+    assert again.status_code == 409
+    assert "already ended with status cancelled" in again.json()["message"]
+
+
+async def test_cancel_live_call_hangs_up(api: Api) -> None:
+    workspace = await api.workspace()
+    (call_id,) = await api.seed(
+        workspace,
+        [
+            {
+                "status": "received",
+                "answered_at": "2026-11-10T10:00:05Z",
+                "created_at": "2026-11-10T10:00:00Z",
+            }
+        ],
+    )
+
+    response = await api.post(f"/v1/calls/{call_id}/cancel", workspace)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "completed"
+    assert response.json()["end_reason"] == "agent_disconnected"
+    assert response.json()["duration_ms"] > 0
+
+
+async def test_cancel_foreign_or_unknown_is_404(api: Api) -> None:
+    mine = await api.workspace("Mine")
+    theirs = await api.workspace("Theirs")
+    their_call = (await api.post("/v1/calls", theirs, create_body(theirs))).json()["id"]
+
+    foreign = await api.post(f"/v1/calls/{their_call}/cancel", mine)
+    unknown = await api.post("/v1/calls/call_nope000000000000000/cancel", mine)
+
+    assert foreign.status_code == 404
+    assert unknown.status_code == 404
+
+
+async def test_write_permission_needed(api: Api) -> None:
+    workspace = await api.workspace()
+    read_only = await api.key(workspace, permissions=["calls:read"])
+
+    response = await api.post(
+        "/v1/calls",
+        workspace,
+        create_body(workspace),
+        headers={"Authorization": f"Bearer {read_only}"},
+    )
+
+    assert response.status_code == 403
+    assert response.json()["message"] == "This API key lacks the calls:write permission"
+    assert await count_rows(api, Call) == 0

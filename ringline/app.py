@@ -1,5 +1,6 @@
 """The FastAPI application."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from ringline.core.middleware import RequestContextMiddleware
 from ringline.core.pagination import CursorCodec
 from ringline.core.ratelimit import RateLimiter
 from ringline.core.settings import Settings, resolve_secret_key
+from ringline.dialing.worker import create_worker
 
 log = structlog.get_logger()
 
@@ -27,7 +29,8 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
+    """Build the application; with run_worker, a worker runs in the same process."""
     secret_key = resolve_secret_key(settings)
 
     @asynccontextmanager
@@ -38,10 +41,20 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.read_sessionmaker = create_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        log.info("server.started", database=engine.dialect.name)
+        stop = asyncio.Event()
+        worker_task = None
+        if run_worker:
+            worker = create_worker(
+                settings, app.state.sessionmaker, app.state.read_sessionmaker
+            )
+            worker_task = asyncio.create_task(worker.run(stop))
+        log.info("server.started", database=engine.dialect.name, worker=run_worker)
         try:
             yield
         finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
             await engine.dispose()
             log.info("server.stopped")
 

@@ -35,6 +35,10 @@ class Call(Base):
     recording_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     call_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument())
     transcript: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # [{"role": "agent"|"user", "content", "start_ms", "end_ms"}], offsets from answer.
+    transcript_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSONDocument(), nullable=True
+    )
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

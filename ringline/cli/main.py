@@ -12,7 +12,7 @@ from ringline.agents.service import create_agent
 from ringline.calls.exporter import export_calls
 from ringline.calls.importer import ImportFileError, import_calls
 from ringline.cli.runtime import cli_transaction, run, state
-from ringline.cli.serve import serve
+from ringline.cli.serve import serve, worker
 from ringline.core.migrations import migrate as migrate_database
 from ringline.core.settings import Settings
 from ringline.core.timestamps import TimestampError, parse_timestamp
@@ -33,6 +33,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(agents_app, name="agents")
 app.add_typer(calls_app, name="calls")
 app.command()(serve)
+app.command()(worker)
 
 WorkspaceOption = Annotated[
     str,

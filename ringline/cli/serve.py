@@ -1,5 +1,7 @@
 """`ringline serve`: migrate, make a first key on an empty database, then serve."""
 
+import asyncio
+import signal
 from typing import Annotated
 
 import typer
@@ -7,9 +9,11 @@ import uvicorn
 
 from ringline.app import create_app
 from ringline.cli.runtime import cli_transaction, run, state
+from ringline.core.database import create_engine, create_sessionmaker
 from ringline.core.logging import configure_logging
 from ringline.core.migrations import migrate
-from ringline.core.settings import SettingsError, resolve_secret_key
+from ringline.core.settings import Settings, SettingsError, resolve_secret_key
+from ringline.dialing.worker import create_worker
 from ringline.keys.service import create_key
 from ringline.workspaces.service import create_workspace, has_any_workspace
 
@@ -47,7 +51,7 @@ def serve(
         int, typer.Option(envvar="RINGLINE_PORT", help="TCP port to listen on.")
     ] = 8000,
 ) -> None:
-    """Migrate the database if needed, then serve the HTTP API."""
+    """Migrate the database if needed, then serve the HTTP API with a worker."""
     settings = state.settings
     configure_logging(settings.log_level, json_lines=settings.is_production)
     try:
@@ -61,9 +65,33 @@ def serve(
         _print_first_key(*first, host, port)
 
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, run_worker=True),
         host=host,
         port=port,
         access_log=False,
         proxy_headers=False,
     )
+
+
+def worker() -> None:
+    """Run only a worker that places queued calls, for scaling out."""
+    settings = state.settings
+    configure_logging(settings.log_level, json_lines=settings.is_production)
+    run(lambda: migrate(settings.database_url))
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await create_worker(
+            settings,
+            create_sessionmaker(engine),
+            create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        ).run(stop)
+    finally:
+        await engine.dispose()

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    worker_capacity: int = Field(
+        1000, ge=1, description="Calls one worker process runs at once."
+    )
+    worker_poll_seconds: float = Field(0.2, gt=0, description="Queue polling pace.")
+    worker_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a claimed call stays with a worker that stopped "
+        "renewing it before another worker recovers it.",
+    )
     webhook_allow_private: bool = False
     webhook_retry_base_seconds: float = 10.0
 

@@ -29,6 +29,11 @@ def upgrade() -> None:
             )
         )
 
+    with op.batch_alter_table("calls") as batch:
+        batch.add_column(
+            sa.Column("transcript_segments", JSONDocument(), nullable=True)
+        )
+
     op.create_table(
         "idempotency_keys",
         sa.Column("workspace_id", sa.String(64), primary_key=True),
@@ -86,6 +91,8 @@ def downgrade() -> None:
     op.drop_table("jobs")
     op.drop_table("call_events")
     op.drop_table("idempotency_keys")
+    with op.batch_alter_table("calls") as batch:
+        batch.drop_column("transcript_segments")
     with op.batch_alter_table("workspaces") as batch:
         batch.drop_column("concurrency_limit")
         batch.drop_column("enabled_countries")

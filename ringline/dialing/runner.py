@@ -1,0 +1,296 @@
+"""Running one dial job: status moves, the conversation, transcript and recording.
+
+Every status move is a short transaction that locks the call and checks its
+current status first, so a cancel from the API or a second worker can never
+be overwritten, and a final status never changes.
+"""
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ringline.agents.models import AgentVersion
+from ringline.calls.enums import CallStatus, EndReason
+from ringline.calls.models import Call
+from ringline.calls.transitions import apply_move, is_final
+from ringline.core.database import transaction
+from ringline.core.time import utc_now
+from ringline.dialing import store
+from ringline.dialing.conversation import (
+    ModelResponder,
+    Responder,
+    ScriptResponder,
+    Turn,
+)
+from ringline.dialing.providers import (
+    Answer,
+    CalleeHungUp,
+    CarrierCall,
+    TelephonyProvider,
+)
+from ringline.dialing.recordings import RecordingStore, render_recording
+from ringline.dialing.variables import fill_variables
+from ringline.jobs import repository as jobs
+
+log = structlog.get_logger()
+
+DEFAULT_WELCOME = "Hello, this is {{agent_name}}."
+UNANSWERED: dict[Answer, tuple[CallStatus, EndReason]] = {
+    Answer.BUSY: (CallStatus.BUSY, EndReason.USER_BUSY),
+    Answer.RANG_OUT: (CallStatus.DID_NOT_PICK, EndReason.USER_DID_NOT_PICK_UP),
+    Answer.UNREACHABLE: (CallStatus.NO_ANSWER, EndReason.USER_UNREACHABLE),
+    Answer.VOICEMAIL: (CallStatus.DID_NOT_PICK, EndReason.VOICEMAIL_DETECTED),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: int
+    call_id: str
+    workspace_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    dial_timeout_s: float
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+
+
+@dataclass
+class Conversation:
+    """What was said, with offsets in milliseconds from the moment of answer."""
+
+    answered_at: float = field(default_factory=time.monotonic)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+
+    def elapsed_ms(self) -> int:
+        return round((time.monotonic() - self.answered_at) * 1000)
+
+    def add(self, role: str, content: str, start_ms: int) -> None:
+        self.segments.append(
+            {
+                "role": role,
+                "content": content,
+                "start_ms": start_ms,
+                "end_ms": self.elapsed_ms(),
+            }
+        )
+
+    def history(self) -> list[Turn]:
+        return [Turn(s["role"], s["content"]) for s in self.segments]
+
+    def transcript(self) -> str | None:
+        if not self.segments:
+            return None
+        names = {"agent": "Agent", "user": "User"}
+        return "\n".join(f"{names[s['role']]}: {s['content']}" for s in self.segments)
+
+
+class CallRunner:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession],
+        provider: TelephonyProvider,
+        recordings: RecordingStore,
+        settings: RunnerSettings,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.read_sessionmaker = read_sessionmaker
+        self.provider = provider
+        self.recordings = recordings
+        self.settings = settings
+
+    async def run(self, job: ClaimedJob) -> None:
+        structlog.contextvars.bind_contextvars(call_id=job.call_id, attempt=job.attempt)
+        try:
+            await self._run(job)
+        finally:
+            structlog.contextvars.unbind_contextvars("call_id", "attempt")
+
+    async def _run(self, job: ClaimedJob) -> None:
+        started = await self._start(job)
+        if started is None:
+            return
+        version, call = started
+
+        carrier = await self.provider.dial(call.from_phone_number, call.to_phone_number)
+        if not await self._wait_for_carrier(job, carrier):
+            return
+        answer = await carrier.answer()
+        if answer is not Answer.ANSWERED:
+            status, reason = UNANSWERED[answer]
+            await self.end(job, CallStatus.SENT, status, reason)
+            return
+        if not await self.move(job, CallStatus.SENT, CallStatus.RECEIVED):
+            await carrier.hang_up()
+            return
+        await self._converse(job, call, version, carrier)
+
+    async def _start(self, job: ClaimedJob) -> tuple[AgentVersion, Call] | None:
+        """Move the call to initiated, or settle it if this job was recovered."""
+        async with transaction(self.sessionmaker) as session:
+            call, version = await store.load_call(session, job.call_id)
+            if call is None or is_final(call.status):
+                await jobs.finish(session, job.id)
+                return None
+            if call.status != CallStatus.CREATED:
+                # A worker died while it ran this call: whether the dial went out
+                # cannot be known, and the status machine has no way back to
+                # created, so the call ends here instead of being dialed twice.
+                log.warning("call.worker_lost", status=call.status)
+                apply_move(
+                    session, call, CallStatus.FAILED, utc_now(), EndReason.WORKER_LOST
+                )
+                await jobs.finish(session, job.id)
+                return None
+            apply_move(session, call, CallStatus.INITIATED, utc_now())
+            log.info("call.initiated", provider=self.provider.name)
+            return version, call
+
+    async def _wait_for_carrier(self, job: ClaimedJob, carrier: CarrierCall) -> bool:
+        try:
+            accepted = await asyncio.wait_for(
+                carrier.accepted(), timeout=self.settings.dial_timeout_s
+            )
+        except TimeoutError:
+            log.warning("call.dial_timed_out", timeout_s=self.settings.dial_timeout_s)
+            accepted = False
+        if not accepted:
+            await self.end(
+                job, CallStatus.INITIATED, CallStatus.FAILED, EndReason.NETWORK_FAILURE
+            )
+            return False
+        return await self.move(job, CallStatus.INITIATED, CallStatus.SENT)
+
+    def _responder(self, prompt: str) -> Responder:
+        if self.settings.llm_base_url and self.settings.llm_model:
+            return ModelResponder(
+                self.settings.llm_base_url,
+                self.settings.llm_model,
+                self.settings.llm_api_key,
+            )
+        return ScriptResponder(prompt)
+
+    async def _converse(
+        self, job: ClaimedJob, call: Call, version: AgentVersion, carrier: CarrierCall
+    ) -> None:
+        conversation = Conversation()
+        values = store.variables_for(call, version)
+        prompt = fill_variables(version.prompt_text or "", *values)
+        welcome = fill_variables(version.welcome_message or DEFAULT_WELCOME, *values)
+        try:
+            async with asyncio.timeout(version.max_call_duration_sec):
+                reason = await self._talk(
+                    job, carrier, conversation, welcome, prompt, version
+                )
+        except TimeoutError:
+            reason = EndReason.MAX_DURATION_REACHED
+        await carrier.hang_up()
+        await self.end(
+            job,
+            CallStatus.RECEIVED,
+            CallStatus.COMPLETED,
+            reason,
+            conversation=conversation,
+            language=version.language_id,
+        )
+
+    async def _talk(
+        self,
+        job: ClaimedJob,
+        carrier: CarrierCall,
+        conversation: Conversation,
+        welcome: str,
+        prompt: str,
+        version: AgentVersion,
+    ) -> EndReason | None:
+        """Alternate agent and callee turns until one side ends the call.
+
+        Returns the end reason, or None when the call ended outside (a cancel).
+        """
+        responder = self._responder(prompt)
+        line: str | None = welcome
+        while line is not None:
+            if await store.has_ended(self.read_sessionmaker, job.call_id):
+                return None
+            start = conversation.elapsed_ms()
+            await carrier.say(line)
+            conversation.add("agent", line, start)
+
+            start = conversation.elapsed_ms()
+            try:
+                heard = await carrier.listen(float(version.end_call_on_silence_sec))
+            except CalleeHungUp:
+                return EndReason.USER_DISCONNECTED
+            if heard is None:
+                return EndReason.SILENCE_TIMEOUT
+            conversation.add("user", heard, start)
+            line = await responder.reply(prompt, conversation.history())
+        return EndReason.AGENT_DISCONNECTED
+
+    async def move(
+        self, job: ClaimedJob, expected: CallStatus, target: CallStatus
+    ) -> bool:
+        """Apply one non-final move if the call is still in expected."""
+        async with transaction(self.sessionmaker) as session:
+            call = await store.lock_call(session, job.call_id)
+            if call is None or call.status != expected:
+                log.info(
+                    "call.moved_elsewhere",
+                    expected=expected,
+                    found=call and call.status,
+                )
+                if call is None or is_final(call.status):
+                    await jobs.finish(session, job.id)
+                return False
+            apply_move(session, call, target, utc_now())
+            log.info("call.status_changed", status=target)
+            return True
+
+    async def end(
+        self,
+        job: ClaimedJob,
+        expected: CallStatus,
+        target: CallStatus,
+        reason: EndReason | None,
+        conversation: Conversation | None = None,
+        language: str = "en-US",
+    ) -> None:
+        """End the call, store what was said, and finish the job, in one transaction.
+
+        When the call already ended (a cancel hung it up), its status stays and
+        only the transcript and recording are added.
+        """
+        recording = None
+        if conversation is not None and conversation.segments:
+            duration_ms = max(
+                conversation.elapsed_ms(), conversation.segments[-1]["end_ms"]
+            )
+            recording = await render_recording(
+                conversation.segments, duration_ms, language
+            )
+
+        async with transaction(self.sessionmaker) as session:
+            call = await store.lock_call(session, job.call_id)
+            if call is None:
+                await jobs.finish(session, job.id)
+                return
+            if call.status == expected and reason is not None:
+                apply_move(session, call, target, utc_now(), reason)
+                log.info("call.ended", status=target, end_reason=reason)
+            if conversation is not None and call.answered_at is not None:
+                call.transcript = conversation.transcript()
+                call.transcript_segments = conversation.segments
+            if recording is not None:
+                key = f"{call.workspace_id}/{call.id}.wav"
+                await self.recordings.save(key, recording)
+                call.recording_path = key
+            await jobs.finish(session, job.id)

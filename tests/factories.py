@@ -146,6 +146,11 @@ def settings_for_tests(database_url: str, workdir: Path, **overrides: Any) -> Se
         "var_dir": workdir / "var",
         "recordings_dir": workdir / "var" / "recordings",
         "log_level": "warning",
+        "sandbox_ring_seconds": 0.3,
+        "sandbox_turn_seconds": 0.05,
+        "sandbox_dial_timeout_seconds": 0.6,
+        "worker_poll_seconds": 0.05,
+        "worker_lease_seconds": 2.0,
     }
     values.update(overrides)
     return Settings(**values)
@@ -153,9 +158,10 @@ def settings_for_tests(database_url: str, workdir: Path, **overrides: Any) -> Se
 
 @asynccontextmanager
 async def open_api(
-    database_url: str, workdir: Path, **overrides: Any
+    database_url: str, workdir: Path, run_worker: bool = False, **overrides: Any
 ) -> AsyncIterator[Api]:
-    app = create_app(settings_for_tests(database_url, workdir, **overrides))
+    settings = settings_for_tests(database_url, workdir, **overrides)
+    app = create_app(settings, run_worker=run_worker)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

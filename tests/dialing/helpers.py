@@ -1,0 +1,63 @@
+"""Helpers for tests that run calls through a real worker."""
+
+import asyncio
+import time
+from typing import Any
+
+from tests.factories import Api, Workspace
+
+FINAL = {
+    "completed",
+    "did_not_pick",
+    "no_answer",
+    "busy",
+    "failed",
+    "cancelled",
+    "retry_expired",
+}
+
+
+async def published_agent(api: Api, workspace: Workspace, **fields: Any) -> str:
+    body = {"title": "Reminder bot", **fields}
+    agent_id = (await api.post("/v1/agents", workspace, body)).json()["id"]
+    published = await api.client.patch(
+        f"/v1/agents/{agent_id}",
+        json={"version_number": 1, "is_published": True},
+        headers=workspace.headers(),
+    )
+    assert published.status_code == 200, published.text
+    return agent_id
+
+
+async def place_call(
+    api: Api, workspace: Workspace, agent_id: str, number: str, **fields: Any
+) -> str:
+    body = {"agent_id": agent_id, "phone_number": number, **fields}
+    response = await api.post("/v1/calls", workspace, body)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def wait_for_status(
+    api: Api,
+    workspace: Workspace,
+    call_id: str,
+    statuses: set[str],
+    timeout_s: float = 20.0,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        call = (await api.get(f"/v1/calls/{call_id}", workspace)).json()
+        if call["status"] in statuses:
+            return call
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"call {call_id} still {call['status']} after {timeout_s}s"
+            )
+        await asyncio.sleep(0.05)
+
+
+async def wait_until_final(
+    api: Api, workspace: Workspace, call_id: str, timeout_s: float = 20.0
+) -> dict[str, Any]:
+    return await wait_for_status(api, workspace, call_id, FINAL, timeout_s)

@@ -1,0 +1,182 @@
+"""Workers sharing one queue: concurrency limits, races and recovery after a kill."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ringline.calls.models import Call, CallEvent
+from ringline.core.database import create_engine, create_sessionmaker, transaction
+from ringline.dialing.worker import create_worker
+from ringline.workspaces.models import Workspace
+from tests.dialing.helpers import FINAL, place_call, published_agent, wait_until_final
+from tests.factories import Api, open_api, settings_for_tests
+
+ACTIVE = ("initiated", "sent", "received")
+
+
+@pytest.fixture
+async def api_only(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    async with open_api(database_url, tmp_path) as api:
+        yield api
+
+
+async def active_calls(api: Api, workspace_id: str) -> int:
+    async with api.sessionmaker() as session:
+        query = select(func.count()).where(
+            Call.workspace_id == workspace_id, Call.status.in_(ACTIVE)
+        )
+        return await session.scalar(query) or 0
+
+
+async def test_concurrency_limit_holds(database_url: str, tmp_path: Path) -> None:
+    async with open_api(database_url, tmp_path, run_worker=True) as api:
+        workspace = await api.workspace()
+        await set_concurrency(api, workspace.id, 3)
+        agent_id = await published_agent(api, workspace)
+        calls = [
+            await place_call(api, workspace, agent_id, f"+155501002{i:02d}")
+            for i in range(20)
+        ]
+
+        peak = 0
+        while True:
+            peak = max(peak, await active_calls(api, workspace.id))
+            statuses = {
+                c["status"]
+                for c in (await api.get("/v1/calls?limit=100", workspace)).json()[
+                    "data"
+                ]
+            }
+            if statuses <= FINAL:
+                break
+            await asyncio.sleep(0.01)
+
+    assert peak == 3
+    assert len(calls) == 20
+
+
+def start_worker_task(database_url: str, workdir: Path, stop: asyncio.Event):  # type: ignore[no-untyped-def]
+    settings = settings_for_tests(database_url, workdir, worker_poll_seconds=0.01)
+    engine = create_engine(database_url)
+    worker = create_worker(
+        settings,
+        create_sessionmaker(engine),
+        create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+    )
+    return engine, asyncio.create_task(worker.run(stop))
+
+
+async def test_racing_workers_dial_each_call_once(
+    api_only: Api, database_url: str, tmp_path: Path
+) -> None:
+    api = api_only
+    workspace = await api.workspace()
+    agent_id = await published_agent(api, workspace)
+    calls = [
+        await place_call(api, workspace, agent_id, f"+155501003{i:02d}")
+        for i in range(30)
+    ]
+    await set_concurrency(api, workspace.id, 100)
+
+    stop = asyncio.Event()
+    workers = [start_worker_task(database_url, tmp_path, stop) for _ in range(3)]
+    for call_id in calls:
+        await wait_until_final(api, workspace, call_id, timeout_s=60)
+    stop.set()
+    for engine, task in workers:
+        await task
+        await engine.dispose()
+
+    async with api.sessionmaker() as session:
+        dials = dict(
+            (
+                await session.execute(
+                    select(CallEvent.call_id, func.count())
+                    .where(CallEvent.event == "call_initiated")
+                    .group_by(CallEvent.call_id)
+                )
+            ).all()
+        )
+    assert dials == {call_id: 1 for call_id in calls}
+
+
+def spawn_worker(database_url: str, workdir: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGLINE_")}
+    env.update(
+        {
+            "RINGLINE_DATABASE_URL": database_url,
+            "RINGLINE_SECRET_KEY": "x" * 40,
+            "RINGLINE_LOG_LEVEL": "warning",
+            "RINGLINE_SANDBOX_RING_SECONDS": "0.2",
+            "RINGLINE_SANDBOX_TURN_SECONDS": "0.5",
+            "RINGLINE_SANDBOX_DIAL_TIMEOUT_SECONDS": "0.5",
+            "RINGLINE_WORKER_POLL_SECONDS": "0.05",
+            "RINGLINE_WORKER_LEASE_SECONDS": "1.5",
+            "RINGLINE_RECORDINGS_DIR": str(workdir / "recordings"),
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "ringline", "worker"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_killed_worker_calls_end_after_restart(
+    api_only: Api, database_url: str, tmp_path: Path
+) -> None:
+    api = api_only
+    workspace = await api.workspace()
+    await set_concurrency(api, workspace.id, 4)
+    agent_id = await published_agent(
+        api, workspace, prompt_text="\n".join(f"- line {i}" for i in range(40))
+    )
+    live = [
+        await place_call(api, workspace, agent_id, f"+1555010049{i}") for i in range(4)
+    ]
+    waiting = [
+        await place_call(api, workspace, agent_id, f"+1555010048{i}") for i in range(2)
+    ]
+    first = spawn_worker(database_url, tmp_path)
+    deadline = time.monotonic() + 30
+    while await active_calls(api, workspace.id) < 4:
+        assert time.monotonic() < deadline, "the worker never started the calls"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)
+
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    stuck = await active_calls(api, workspace.id)
+    second = spawn_worker(database_url, tmp_path)
+    try:
+        lost = [await wait_until_final(api, workspace, c, timeout_s=30) for c in live]
+        queued = [
+            await wait_until_final(api, workspace, c, timeout_s=60) for c in waiting
+        ]
+    finally:
+        second.terminate()
+        second.wait(timeout=60)
+
+    assert stuck == 4
+    for call in lost:
+        assert call["status"] == "failed"
+        assert call["end_reason"] == "worker_lost"
+        assert call["ended_at"] is not None
+    for call in queued:
+        assert call["status"] == "completed"
+        assert call["end_reason"] == "agent_disconnected"
+
+
+async def set_concurrency(api: Api, workspace_id: str, limit: int) -> None:
+    async with transaction(api.sessionmaker) as session:
+        (await session.get(Workspace, workspace_id)).concurrency_limit = limit

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from ringline.agents.service import create_agent
 from ringline.calls.exporter import export_calls
 from ringline.calls.importer import ImportFileError, import_calls
+from ringline.cli.demo import demo
 from ringline.cli.runtime import cli_transaction, run, state
 from ringline.cli.serve import serve, worker
 from ringline.core.migrations import migrate as migrate_database
@@ -34,6 +35,7 @@ app.add_typer(agents_app, name="agents")
 app.add_typer(calls_app, name="calls")
 app.command()(serve)
 app.command()(worker)
+app.command()(demo)
 
 WorkspaceOption = Annotated[
     str,

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from ringline.agents.models import AgentVersion
 from ringline.calls.models import Call, CallEvent
 from ringline.core.database import transaction
+from tests.dialing.fake_model import FakeModel, completion
 from tests.dialing.helpers import (
     FINAL,
     place_call,
@@ -253,3 +254,24 @@ async def test_final_status_never_changes(live: Api) -> None:
     assert again["status"] == first["status"] == "busy"
     assert again["updated_at"] == first["updated_at"]
     assert FINAL >= {again["status"]}
+
+
+async def test_model_replies_drive_the_conversation(
+    database_url: str, tmp_path: Path, fake_model: str
+) -> None:
+    FakeModel.answers = [
+        completion("Does Friday at ten suit you?"),
+        completion("END_CALL"),
+    ]
+    async with open_api(
+        database_url, tmp_path, run_worker=True, llm_base_url=fake_model, llm_model="m"
+    ) as api:
+        workspace = await api.workspace()
+        agent_id = await published_agent(api, workspace, prompt_text="Book a visit.")
+        call_id = await place_call(api, workspace, agent_id, "+15550100199")
+        call = await wait_until_final(api, workspace, call_id)
+
+    lines = call["transcript"].splitlines()
+    assert call["end_reason"] == "agent_disconnected"
+    assert lines[2] == "Agent: Does Friday at ten suit you?"
+    assert len(lines) == 4

@@ -1,0 +1,140 @@
+"""`ringline demo`: a workspace, a key, an agent and a dozen sandbox calls."""
+
+import asyncio
+import time
+from typing import Annotated
+
+import orjson
+import typer
+from sqlalchemy import select
+
+from ringline.agents.schemas import AgentCreate, AgentUpdate
+from ringline.agents.service import create_agent_from_request, update_agent
+from ringline.calls.lifecycle import create_call
+from ringline.calls.models import Call
+from ringline.calls.schemas import CallCreate
+from ringline.calls.transitions import is_final
+from ringline.cli.runtime import cli_transaction, run, state
+from ringline.core.database import create_engine, create_sessionmaker
+from ringline.core.logging import configure_logging
+from ringline.core.migrations import migrate
+from ringline.dialing.worker import create_worker
+from ringline.keys.service import create_key
+from ringline.workspaces.service import create_workspace
+
+DEMO_AGENT = AgentCreate(
+    title="Appointment reminder",
+    welcome_message="Hi {{name}}, this is {{agent_name}} calling about your "
+    "appointment on {{day}}.",
+    prompt_text="Remind the callee of the appointment and ask them to confirm.\n"
+    "- Your appointment is on {{day}} at {{time}}.\n"
+    "- Can you confirm that you will come?",
+    default_dynamic_variables={"name": "there", "day": "Monday", "time": "10 am"},
+    post_call_analysis=[
+        {"field_name": "confirmed", "field_type": "BOOLEAN"},
+        {"field_name": "sentiment_note", "field_type": "TEXT"},
+        {
+            "field_name": "preferred_slot",
+            "field_type": "SELECTOR",
+            "options": ["am", "pm"],
+        },
+    ],
+)
+# One destination per sandbox outcome, then four full conversations.
+DEMO_NUMBERS = [f"+155501001{ending:02d}" for ending in range(1, 9)] + [
+    "+15550100111",
+    "+15550100122",
+    "+15550100133",
+    "+15550100144",
+]
+DEMO_NAMES = ["Ann", "Bob", "Cleo", "Dev", "Eve", "Finn"]
+
+
+async def _create_demo() -> tuple[str, str, list[str]]:
+    async with cli_transaction() as session:
+        workspace = await create_workspace(session, "Demo workspace", "+15550100100")
+        _, token = await create_key(session, workspace.id, "demo key")
+        agent = await create_agent_from_request(session, workspace.id, DEMO_AGENT)
+    async with cli_transaction() as session:
+        await update_agent(
+            session,
+            workspace.id,
+            agent["id"],
+            AgentUpdate(version_number=1, is_published=True),
+        )
+    call_ids = []
+    for index, number in enumerate(DEMO_NUMBERS):
+        body = CallCreate(
+            agent_id=agent["id"],
+            phone_number=number,
+            metadata={"name": DEMO_NAMES[index % len(DEMO_NAMES)], "day": "Friday"},
+        )
+        async with cli_transaction() as session:
+            created = await create_call(session, workspace.id, body, None, None)
+        call_ids.append(orjson.loads(created.body)["id"])
+    return workspace.id, token, call_ids
+
+
+async def _statuses(call_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    async with cli_transaction() as session:
+        rows = await session.execute(
+            select(Call.id, Call.status, Call.end_reason).where(Call.id.in_(call_ids))
+        )
+        return {call_id: (status, reason) for call_id, status, reason in rows}
+
+
+async def _run_until_done(call_ids: list[str], timeout_s: float) -> None:
+    settings = state.settings
+    engine = create_engine(settings.database_url)
+    stop = asyncio.Event()
+    worker = create_worker(
+        settings,
+        create_sessionmaker(engine),
+        create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+    )
+    task = asyncio.create_task(worker.run(stop))
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            statuses = await _statuses(call_ids)
+            if all(is_final(status) for status, _ in statuses.values()):
+                break
+            await asyncio.sleep(1)
+    finally:
+        stop.set()
+        await task
+        await engine.dispose()
+
+
+def demo(
+    wait: Annotated[
+        bool,
+        typer.Option(
+            envvar="RINGLINE_DEMO_WAIT",
+            help="Run a worker here until every demo call has ended.",
+        ),
+    ] = True,
+) -> None:
+    """Create a demo workspace, key and agent, and place a dozen sandbox calls."""
+    configure_logging("warning")
+    run(lambda: migrate(state.settings.database_url))
+    workspace_id, token, call_ids = run(_create_demo)
+    typer.echo(f"workspace: {workspace_id}\nAPI key (shown once): {token}\ncalls:")
+    for call_id, number in zip(call_ids, DEMO_NUMBERS, strict=True):
+        typer.echo(f"  {call_id}  to {number}")
+    if not wait:
+        typer.echo(
+            "The calls are queued; `ringline serve` or `ringline worker` places them."
+        )
+        return
+
+    typer.echo("Placing the calls in the sandbox (Ctrl+C leaves them queued)...")
+    run(lambda: _run_until_done(call_ids, timeout_s=300))
+    statuses = run(lambda: _statuses(call_ids))
+    for call_id in call_ids:
+        status, reason = statuses[call_id]
+        typer.echo(f"  {call_id}  {status:<13} {reason or ''}")
+    typer.echo(
+        "\nList them:\n"
+        f'  curl -H "Authorization: Bearer {token}" http://127.0.0.1:8000/v1/calls'
+    )

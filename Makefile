@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test bench lint
+.PHONY: install run test bench lint speech
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,8 +18,18 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-run: $(INSTALLED)
+run: $(INSTALLED) speech
 	$(BIN)/ringline serve
+
+# Recordings are spoken by espeak-ng when it is installed, and rendered as tones
+# otherwise; this installs it where the machine allows, and never fails the build.
+speech:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get install -y -qq espeak-ng >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null 2>&1 && \
+		    apt-get install -y -qq espeak-ng >/dev/null 2>&1; }; }; } || \
+		echo "espeak-ng is not installed: recordings will be tones, not speech"
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

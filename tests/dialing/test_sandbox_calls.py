@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ringline.agents.models import AgentVersion
 from ringline.calls.models import Call, CallEvent
@@ -275,3 +275,23 @@ async def test_model_replies_drive_the_conversation(
     assert call["end_reason"] == "agent_disconnected"
     assert lines[2] == "Agent: Does Friday at ten suit you?"
     assert len(lines) == 4
+
+
+async def test_silent_carrier_ends_after_dial_timeout(live: Api) -> None:
+    workspace = await live.workspace()
+    agent_id = await published_agent(live, workspace)
+    call_id = await place_call(live, workspace, agent_id, "+15550100108")
+
+    call = await wait_until_final(live, workspace, call_id)
+    async with live.sessionmaker() as session:
+        ended_events = await session.scalar(
+            select(func.count()).where(
+                CallEvent.call_id == call_id, CallEvent.event == "call_ended"
+            )
+        )
+
+    waited = parse(call["ended_at"]) - parse(call["initiated_at"])
+    assert (call["status"], call["end_reason"]) == ("failed", "network_failure")
+    # The test settings give the carrier 0.6 seconds to take the dial request.
+    assert 0.6 <= waited.total_seconds() < 0.6 + 1.0
+    assert ended_events == 1

@@ -50,6 +50,14 @@ def serve(
     port: Annotated[
         int, typer.Option(envvar="RINGLINE_PORT", help="TCP port to listen on.")
     ] = 8000,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            envvar="RINGLINE_SERVE_WORKER",
+            help="Also run a worker that places calls in this process.",
+        ),
+    ] = True,
 ) -> None:
     """Migrate the database if needed, then serve the HTTP API with a worker."""
     settings = state.settings
@@ -65,7 +73,7 @@ def serve(
         _print_first_key(*first, host, port)
 
     uvicorn.run(
-        create_app(settings, run_worker=True),
+        create_app(settings, run_worker=with_worker),
         host=host,
         port=port,
         access_log=False,

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     sandbox_ring_seconds: float = 6.0
     sandbox_turn_seconds: float = 2.5
     sandbox_dial_timeout_seconds: float = 30.0
+    speech_synthesis: bool = Field(
+        True,
+        description="Speak recordings with espeak-ng when it is installed; false "
+        "renders tones, which costs far less CPU.",
+    )
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

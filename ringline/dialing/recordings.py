@@ -153,10 +153,13 @@ async def render_speech(
 
 
 async def render_recording(
-    segments: list[dict[str, Any]], duration_ms: int, language: str
+    segments: list[dict[str, Any]], duration_ms: int, language: str, speech: bool
 ) -> bytes:
-    """Render with espeak-ng when installed, else with tones; never fails the call."""
-    if espeak_available():
+    """Render with espeak-ng when asked and installed, else with tones.
+
+    A synthesis failure falls back to tones, so it never fails the call.
+    """
+    if speech and espeak_available():
         voice = language.lower()
         try:
             return await render_speech(

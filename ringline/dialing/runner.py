@@ -58,6 +58,7 @@ class ClaimedJob:
 @dataclass(frozen=True, slots=True)
 class RunnerSettings:
     dial_timeout_s: float
+    speech_synthesis: bool = True
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -275,7 +276,10 @@ class CallRunner:
                 conversation.elapsed_ms(), conversation.segments[-1]["end_ms"]
             )
             recording = await render_recording(
-                conversation.segments, duration_ms, language
+                conversation.segments,
+                duration_ms,
+                language,
+                self.settings.speech_synthesis,
             )
 
         async with transaction(self.sessionmaker) as session:

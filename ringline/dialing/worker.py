@@ -152,6 +152,7 @@ def create_worker(
         LocalRecordingStore(settings.recordings_dir),
         RunnerSettings(
             dial_timeout_s=settings.sandbox_dial_timeout_seconds,
+            speech_synthesis=settings.speech_synthesis,
             llm_base_url=settings.llm_base_url,
             llm_model=settings.llm_model,
             llm_api_key=settings.llm_api_key,

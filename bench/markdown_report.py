@@ -206,21 +206,26 @@ def database_section(report: DatabaseReport) -> list[str]:
 METHOD = """\
 ## Method
 
-- **API**: `ringline serve` (one uvicorn process) on 127.0.0.1, with the rate
-  limit off and log level `warning`. Requests are `GET /v1/calls` with the
-  biggest workspace's key, sent one at a time over one keep-alive connection by
-  an `httpx.Client` in the benchmark process. Times include the client.
+- **API**: `ringline serve` (one uvicorn process, with its in-process worker
+  idle) on 127.0.0.1, with the rate limit off and log level `warning`.
+  Requests are `GET /v1/calls` with the biggest workspace's key, sent one at a
+  time over one keep-alive connection by an `httpx.Client` in the benchmark
+  process.
 - **Database floor**: the page statement (and the COUNT statement, with total)
   that ringline sends for the same request, captured by running ringline's own
-  application in the benchmark process with a listener on its engine. They are
-  run through the same driver as the server (aiosqlite `execute_fetchall`,
-  asyncpg `fetch`) on one connection, rows fetched.
+  application in the benchmark process with a listener on its engine. They run
+  through the same driver as the server (aiosqlite `execute_fetchall`, asyncpg
+  `fetch`, which prepares and caches statements as ringline's asyncpg does) on
+  one connection, with all rows fetched.
 - **Framework floor**: a bare FastAPI route (`bench/framework_floor.py`, the
   same FastAPI and uvicorn) returning the same response bytes with an ETag,
   timed over HTTP like the API.
 - **floor p50** = database floor p50 + framework floor p50. The ratio is API
   p50 / floor p50. COUNT p50 is the database's own time for the COUNT statement
   alone.
+- HTTP times include the client's own time (httpx), in the API and in the
+  framework floor alike. That raises both by the same amount, so the API /
+  floor ratios are lower than the server-side ratios would be.
 - Each round sends, for every request kind in turn: one API request, one
   framework request, then the statements. So API and floors are interleaved
   and share the machine's noise. Percentiles are nearest-rank.
@@ -229,7 +234,8 @@ METHOD = """\
   statuses mostly `completed`, `created_at` over 180 days, transcripts on
   completed calls. The schema comes from ringline's migrations; workspaces,
   agents and the key from ringline's services; calls are bulk-inserted, then
-  the database is analyzed (PostgreSQL: `VACUUM (ANALYZE)`).
+  the database is analyzed (PostgreSQL: `VACUUM (ANALYZE)`). PostgreSQL runs
+  with its server settings as found.
 """
 
 

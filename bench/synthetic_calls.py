@@ -1,4 +1,4 @@
-"""Deterministic synthetic call history with the skew of a real deployment.
+"""Synthetic call history with the skew of a real deployment.
 
 Calls are spread over 10 workspaces and 200 agents with Zipf-like weights (the
 biggest workspace gets about 40 % of the calls, and a few agents get most of
@@ -6,7 +6,7 @@ their workspace's calls). Statuses are mostly `completed`, `created_at` spans
 180 days with more calls lately and during the day, and completed calls carry a
 transcript whose length follows the call's duration.
 
-Timestamps are integer milliseconds since the Unix epoch, in UTC; the loaders
+Timestamps are integer milliseconds since the Unix epoch, in UTC, and the loaders
 convert them to the form each database stores.
 """
 
@@ -32,7 +32,7 @@ END = datetime(2026, 12, 1, tzinfo=UTC)
 END_MS = int(END.timestamp() * 1000)
 DAY_MS = 86_400_000
 SPAN_MS = SPAN_DAYS * DAY_MS
-# Calls in the last hour may still be in progress; older calls all ended.
+# Only calls created in the last hour may still be in progress.
 ACTIVE_WINDOW_MS = 3_600_000
 ACTIVE_SHARE = 0.3
 
@@ -136,8 +136,8 @@ class Agent:
 class DatasetPlan:
     """Workspaces and agents of a dataset, and the weights that pick them.
 
-    Ids are filled in by the loader from the rows that ringline's services
-    create; the generator only reads them.
+    The ids come from the rows that ringline's services create, which draw them
+    at random, so only the rows built on one plan are reproducible from a seed.
     """
 
     workspace_ids: list[str]
@@ -342,7 +342,10 @@ class CallGenerator:
     def answer(
         self, times: dict[str, int | None], dial_start: int, finished: bool
     ) -> int | None:
-        """Fill the times of an answered call; return its duration_ms if it ended."""
+        """Fill the times of an answered call and return its duration_ms.
+
+        The duration is None while the call is still live.
+        """
         times["initiated_at"] = dial_start
         answered = dial_start + self.rng.randrange(3_000, 20_000)
         times["answered_at"] = answered

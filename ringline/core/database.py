@@ -1,12 +1,15 @@
 """Database engine, sessions and the column types shared by every table."""
 
+import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, String, event
+from sqlalchemy import Connection, DateTime, Engine, String, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -138,6 +141,30 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+_sqlite_write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_lock(sessionmaker: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    """Return the process-wide write lock of a SQLite engine, None for PostgreSQL.
+
+    SQLite admits one writer at a time, and a connection that finds the database
+    locked sleeps in its busy handler rather than being woken: with many
+    connections of one process competing, commits collapsed to under 100 a
+    second. Queueing writers on an asyncio lock leaves the busy handler to
+    writers of other processes only.
+    """
+    bind = sessionmaker.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    engine = bind.sync_engine
+    lock = _sqlite_write_locks.get(engine)
+    if lock is None:
+        lock = _sqlite_write_locks[engine] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -147,6 +174,8 @@ async def transaction(
     This is the edge that owns the transaction: services and repositories flush
     but never commit.
     """
-    async with sessionmaker() as session:
-        async with session.begin():
-            yield session
+    lock = _write_lock(sessionmaker)
+    async with lock if lock is not None else contextlib.nullcontext():
+        async with sessionmaker() as session:
+            async with session.begin():
+                yield session

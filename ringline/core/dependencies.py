@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringline.core.database import transaction
 from ringline.core.errors import PermissionDenied, RateLimited
 from ringline.core.middleware import EXTRA_HEADERS_KEY
 from ringline.core.pagination import CursorCodec
@@ -16,9 +17,8 @@ from ringline.keys.service import Principal, authenticate
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Yield a session whose transaction commits after the route succeeds and
     rolls back when it raises."""
-    async with request.app.state.sessionmaker() as session:
-        async with session.begin():
-            yield session
+    async with transaction(request.app.state.sessionmaker) as session:
+        yield session
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -1,8 +1,9 @@
 """Running one dial job: status moves, the conversation, transcript and recording.
 
-Every status move is a short transaction that locks the call and checks its
-current status first, so a cancel from the API or a second worker can never
-be overwritten, and a final status never changes.
+Every status change locks the call and checks its current status first, inside
+a transaction shared with other running calls (see writer.py). So a cancel from
+the API or a second worker is never overwritten, and a final status never
+changes.
 """
 
 import asyncio
@@ -17,7 +18,6 @@ from ringline.agents.models import AgentVersion
 from ringline.calls.enums import CallStatus, EndReason
 from ringline.calls.models import Call
 from ringline.calls.transitions import apply_move, is_final
-from ringline.core.database import transaction
 from ringline.core.time import utc_now
 from ringline.dialing import store
 from ringline.dialing.conversation import (
@@ -34,6 +34,7 @@ from ringline.dialing.providers import (
 )
 from ringline.dialing.recordings import RecordingStore, render_recording
 from ringline.dialing.variables import fill_variables
+from ringline.dialing.writer import CallWriter
 from ringline.jobs import repository as jobs
 
 log = structlog.get_logger()
@@ -105,6 +106,7 @@ class CallRunner:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = read_sessionmaker
+        self.writer = CallWriter(sessionmaker)
         self.provider = provider
         self.recordings = recordings
         self.settings = settings
@@ -137,8 +139,8 @@ class CallRunner:
 
     async def _start(self, job: ClaimedJob) -> tuple[AgentVersion, Call] | None:
         """Move the call to initiated, or settle it if this job was recovered."""
-        async with transaction(self.sessionmaker) as session:
-            call, version = await store.load_call(session, job.call_id)
+
+        async def change(session: AsyncSession, call: Call | None) -> Any:
             if call is None or is_final(call.status):
                 await jobs.finish(session, job.id)
                 return None
@@ -146,15 +148,20 @@ class CallRunner:
                 # A worker died while it ran this call: whether the dial went out
                 # cannot be known, and the status machine has no way back to
                 # created, so the call ends here instead of being dialed twice.
-                log.warning("call.worker_lost", status=call.status)
+                log.warning("call.worker_lost", call_id=call.id, status=call.status)
                 apply_move(
                     session, call, CallStatus.FAILED, utc_now(), EndReason.WORKER_LOST
                 )
                 await jobs.finish(session, job.id)
                 return None
+            version = await store.load_version(session, call)
             apply_move(session, call, CallStatus.INITIATED, utc_now())
-            log.info("call.initiated", provider=self.provider.name)
             return version, call
+
+        started = await self.writer.submit(job.call_id, change)
+        if started is not None:
+            log.info("call.initiated", provider=self.provider.name)
+        return started
 
     async def _wait_for_carrier(self, job: ClaimedJob, carrier: CarrierCall) -> bool:
         try:
@@ -241,20 +248,21 @@ class CallRunner:
         self, job: ClaimedJob, expected: CallStatus, target: CallStatus
     ) -> bool:
         """Apply one non-final move if the call is still in expected."""
-        async with transaction(self.sessionmaker) as session:
-            call = await store.lock_call(session, job.call_id)
+
+        async def change(session: AsyncSession, call: Call | None) -> bool:
             if call is None or call.status != expected:
-                log.info(
-                    "call.moved_elsewhere",
-                    expected=expected,
-                    found=call and call.status,
-                )
                 if call is None or is_final(call.status):
                     await jobs.finish(session, job.id)
                 return False
             apply_move(session, call, target, utc_now())
-            log.info("call.status_changed", status=target)
             return True
+
+        moved = await self.writer.submit(job.call_id, change)
+        if moved:
+            log.info("call.status_changed", status=target)
+        else:
+            log.info("call.moved_elsewhere", expected=expected)
+        return moved
 
     async def end(
         self,
@@ -270,31 +278,45 @@ class CallRunner:
         When the call already ended (a cancel hung it up), its status stays and
         only the transcript and recording are added.
         """
-        recording = None
+        recording_key = None
         if conversation is not None and conversation.segments:
-            duration_ms = max(
-                conversation.elapsed_ms(), conversation.segments[-1]["end_ms"]
-            )
-            recording = await render_recording(
-                conversation.segments,
-                duration_ms,
-                language,
-                self.settings.speech_synthesis,
-            )
+            recording_key = await self._save_recording(job, conversation, language)
 
-        async with transaction(self.sessionmaker) as session:
-            call = await store.lock_call(session, job.call_id)
-            if call is None:
-                await jobs.finish(session, job.id)
-                return
-            if call.status == expected and reason is not None:
-                apply_move(session, call, target, utc_now(), reason)
-                log.info("call.ended", status=target, end_reason=reason)
-            if conversation is not None and call.answered_at is not None:
-                call.transcript = conversation.transcript()
-                call.transcript_segments = conversation.segments
-            if recording is not None:
-                key = f"{call.workspace_id}/{call.id}.wav"
-                await self.recordings.save(key, recording)
-                call.recording_path = key
+        async def change(session: AsyncSession, call: Call | None) -> None:
+            if call is not None:
+                self._settle(session, call, expected, target, reason)
+                if conversation is not None and call.answered_at is not None:
+                    call.transcript = conversation.transcript()
+                    call.transcript_segments = conversation.segments
+                if recording_key is not None:
+                    call.recording_path = recording_key
             await jobs.finish(session, job.id)
+
+        await self.writer.submit(job.call_id, change)
+
+    def _settle(
+        self,
+        session: AsyncSession,
+        call: Call,
+        expected: CallStatus,
+        target: CallStatus,
+        reason: EndReason | None,
+    ) -> None:
+        if call.status == expected and reason is not None:
+            apply_move(session, call, target, utc_now(), reason)
+            log.info("call.ended", call_id=call.id, status=target, end_reason=reason)
+
+    async def _save_recording(
+        self, job: ClaimedJob, conversation: Conversation, language: str
+    ) -> str:
+        last_end = conversation.segments[-1]["end_ms"]
+        duration_ms = max(conversation.elapsed_ms(), last_end)
+        recording = await render_recording(
+            conversation.segments,
+            duration_ms,
+            language,
+            self.settings.speech_synthesis,
+        )
+        key = f"{job.workspace_id}/{job.call_id}.wav"
+        await self.recordings.save(key, recording)
+        return key

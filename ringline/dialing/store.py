@@ -1,4 +1,4 @@
-"""Database reads and locks the call runner needs."""
+"""Database reads the call runner needs outside its status changes."""
 
 from collections.abc import Mapping
 
@@ -10,23 +10,12 @@ from ringline.calls.models import Call
 from ringline.calls.transitions import is_final
 
 
-async def lock_call(session: AsyncSession, call_id: str) -> Call | None:
-    return await session.scalar(
-        select(Call).where(Call.id == call_id).with_for_update()
-    )
-
-
-async def load_call(
-    session: AsyncSession, call_id: str
-) -> tuple[Call | None, AgentVersion | None]:
-    """Lock the call and load the agent version it runs."""
-    call = await lock_call(session, call_id)
-    if call is None:
-        return None, None
-    version = await session.get(
-        AgentVersion, (call.agent_id, call.agent_version_number)
-    )
-    return call, version
+async def load_version(session: AsyncSession, call: Call) -> AgentVersion:
+    """Load the agent version a call runs; versions are never deleted."""
+    key = (call.agent_id, call.agent_version_number)
+    version = await session.get(AgentVersion, key)
+    assert version is not None, f"call {call.id} names a missing agent version"
+    return version
 
 
 async def has_ended(

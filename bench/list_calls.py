@@ -299,6 +299,8 @@ def main(argv: list[str]) -> int:
     )
 
     started = datetime.now(UTC)
+    # Taken before the servers start, because ringline may change during a run.
+    revision = markdown_report.revision_line()
     reports = []
     with tempfile.TemporaryDirectory(prefix="ringline-bench-") as workdir:
         for kind in kinds:
@@ -312,6 +314,7 @@ def main(argv: list[str]) -> int:
         command_line(argv),
         arguments.calls,
         started.strftime("%Y-%m-%d %H:%M UTC"),
+        revision,
         reports,
     )
     arguments.output.write_text(document)

@@ -239,7 +239,14 @@ METHOD = """\
 """
 
 
-def render(command: str, calls: int, date: str, reports: list[DatabaseReport]) -> str:
+def render(
+    command: str,
+    calls: int,
+    date: str,
+    revision: str,
+    reports: list[DatabaseReport],
+) -> str:
+    """Return the whole Markdown document."""
     lines = [
         "# List Calls benchmark",
         "",
@@ -249,7 +256,7 @@ def render(command: str, calls: int, date: str, reports: list[DatabaseReport]) -
         f"- Command: `{command}`",
         f"- Calls (N): {calls:,}",
         f"- Date: {date}",
-        revision_line(),
+        revision,
         *machine_lines(),
         "",
         "The machine is shared with other work, so repeated runs differ; compare "

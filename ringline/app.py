@@ -15,6 +15,7 @@ from ringline.core.database import create_engine, create_sessionmaker
 from ringline.core.errors import error_response, install_error_handlers
 from ringline.core.http import json_response
 from ringline.core.middleware import RequestContextMiddleware
+from ringline.core.openapi import install_openapi
 from ringline.core.pagination import CursorCodec
 from ringline.core.ratelimit import RateLimiter
 from ringline.core.settings import Settings, resolve_secret_key
@@ -41,6 +42,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
         app.state.read_sessionmaker = create_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        app.state.background_tasks = set()
         stop = asyncio.Event()
         worker_task = None
         if run_worker:
@@ -55,10 +57,12 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
             stop.set()
             if worker_task is not None:
                 await worker_task
+            await asyncio.gather(*app.state.background_tasks, return_exceptions=True)
             await engine.dispose()
             log.info("server.stopped")
 
     app = FastAPI(
+        redirect_slashes=False,
         title="Ringline",
         version=ringline.__version__,
         description=DESCRIPTION,
@@ -71,6 +75,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(calls_router)
     app.include_router(agents_router)
     _add_health_routes(app)

@@ -64,9 +64,9 @@ class Api:
         revoked: bool = False,
     ) -> str:
         async with transaction(self.sessionmaker) as session:
-            key, token = await create_key(
-                session, workspace.id, "extra", permissions, expires_at
-            )
+            key, token = await create_key(session, workspace.id, "extra", permissions)
+            # Set directly, because creating an already expired key is rejected.
+            key.expires_at = expires_at
             if revoked:
                 await revoke_key(session, key.id)
         return token

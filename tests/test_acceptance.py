@@ -204,3 +204,73 @@ def test_production_refuses_to_start_without_secret(
 
     assert result.returncode == 2
     assert "RINGLINE_SECRET_KEY is required" in result.stderr
+
+
+def test_cli_rejects_unusable_input(tmp_path: Path, database_url: str) -> None:
+    env = environment(database_url, tmp_path)
+    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("\n")
+    utf16 = tmp_path / "calls.csv"
+    utf16.write_text("agent_id,status\n", encoding="utf-16")
+
+    empty_import = ringline(
+        tmp_path, env, "calls", "import", "--workspace", workspace, str(empty)
+    )
+    utf16_import = ringline(
+        tmp_path, env, "calls", "import", "--workspace", workspace, str(utf16)
+    )
+    no_permissions = ringline(
+        tmp_path, env, "keys", "create", "--workspace", workspace, "--permissions", ""
+    )
+    past_expiry = ringline(
+        tmp_path,
+        env,
+        "keys",
+        "create",
+        "--workspace",
+        workspace,
+        "--expires-at",
+        "2020-01-01T00:00:00Z",
+    )
+    bad_port = ringline(tmp_path, env, "serve", "--port", "99999")
+
+    assert empty_import.returncode == 2
+    assert "the file is empty" in empty_import.stderr
+    assert utf16_import.returncode == 2
+    assert "is not UTF-8 text" in utf16_import.stderr
+    assert no_permissions.returncode == 1
+    assert "permissions is empty" in no_permissions.stderr
+    assert past_expiry.returncode == 1
+    assert "must be in the future" in past_expiry.stderr
+    assert bad_port.returncode == 2
+
+
+def test_agents_publish_command(tmp_path: Path, database_url: str) -> None:
+    env = environment(database_url, tmp_path)
+    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
+    agent = ringline(
+        tmp_path, env, "agents", "create", "--workspace", workspace, "--title", "Draft"
+    ).stdout.strip()
+    history = tmp_path / "calls.jsonl"
+    history.write_text(
+        f'{{"agent_id": "{agent}", "from_phone_number": "+15550100100", '
+        '"to_phone_number": "+15550100199", "status": "busy"}\n'
+    )
+
+    before = ringline(
+        tmp_path, env, "calls", "import", "--workspace", workspace, str(history)
+    )
+    published = ringline(
+        tmp_path, env, "agents", "publish", "--workspace", workspace, agent
+    )
+    after = ringline(
+        tmp_path, env, "calls", "import", "--workspace", workspace, str(history)
+    )
+
+    assert before.returncode == 1
+    assert "ringline agents publish" in before.stderr
+    assert published.returncode == 0
+    assert "published version 1" in published.stderr
+    assert after.returncode == 0
+    assert "loaded 1 rows" in after.stdout

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from ringline.agents import service
 from ringline.agents.schemas import AgentCreate, AgentDetail, AgentList, AgentUpdate
 from ringline.core.dependencies import Cursors, ReadSession, Session, require
-from ringline.core.http import cacheable_json_response, json_response
+from ringline.core.http import cacheable_json_response, json_response, query_values
 from ringline.core.openapi import error_responses
 from ringline.keys.service import Principal
 
@@ -47,7 +47,7 @@ async def list_agents(
     include_total: str | None = Query(None, description="false skips counting."),
 ) -> Response:
     payload = await service.list_agents(
-        session, principal.workspace_id, request.query_params, cursors
+        session, principal.workspace_id, query_values(request), cursors
     )
     return cacheable_json_response(request, payload)
 

@@ -218,7 +218,7 @@ async def list_agents(
     errors: list[str] = []
     page, limit, include_total = parse_paging(params, errors)
     raise_if_errors(errors)
-    issued_for = fingerprint([AGENT_LIST_SORT])
+    issued_for = fingerprint([workspace_id, AGENT_LIST_SORT])
     after = None
     if params.get("cursor") is not None:
         try:

@@ -140,8 +140,8 @@ def _parse_created_range(
         try:
             zone = parse_zone(params["timezone"].strip())
         except TimestampError as error:
+            # from and to are still checked, read in UTC, so every error is listed.
             errors.append(str(error))
-            return {}
 
     bounds: dict[str, datetime] = {}
     for name, key, end_of_day in (
@@ -156,6 +156,10 @@ def _parse_created_range(
             errors.append(str(error))
             continue
         value = instant.value
+        if not end_of_day and value.microsecond % 1000:
+            # Stored times have millisecond precision: a lower bound between two
+            # milliseconds starts at the next one.
+            value = truncate_to_ms(value) + timedelta(milliseconds=1)
         if end_of_day and not instant.is_date:
             # Stored times have millisecond precision, so "at or before `to`" is
             # "before the next millisecond", which keeps one exclusive bound.

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringline.agents.service import published_versions_by_agent
 from ringline.calls import repository
 from ringline.calls.enums import CallDirection, CallStatus, CallType, EndReason
-from ringline.core.ids import is_generated_id, new_id
+from ringline.core.ids import is_generated_id, is_valid_id, new_id
 from ringline.core.phones import PhoneNumberError, normalize_phone_number
 from ringline.core.time import utc_now
 from ringline.core.timestamps import TimestampError, parse_timestamp
@@ -40,7 +40,13 @@ TIMESTAMP_FIELDS = (
 MAX_METADATA_KEYS = 50
 
 
-class ImportFileError(ValueError):
+# CSV's default 128 KiB per field is too small for long transcripts.
+csv.field_size_limit(16 * 1024 * 1024)
+MAX_METADATA_BYTES = 16 * 1024
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+class ImportFileError(Exception):
     """The file as a whole cannot be read, so nothing is loaded."""
 
 
@@ -50,11 +56,23 @@ class ImportReport:
     rejected: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
-def _canonical(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        FIELD_ALIASES.get(key.strip(), key.strip()): value
-        for key, value in record.items()
-    }
+def _canonical(record: dict[str, Any]) -> dict[str, Any] | str:
+    """Rename aliases to their field.
+
+    Two spellings of one field with different values are an error, returned as
+    its reason.
+    """
+    canonical: dict[str, Any] = {}
+    for key, value in record.items():
+        name = FIELD_ALIASES.get(key.strip(), key.strip())
+        earlier = canonical.get(name)
+        if value in (None, ""):
+            canonical.setdefault(name, value)
+        elif earlier in (None, "") or earlier == value:
+            canonical[name] = value
+        else:
+            return f"{key} and {name} give different values; give only one"
+    return canonical
 
 
 def _read_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -74,14 +92,30 @@ def _read_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 def _read_csv(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     reader = csv.DictReader(io.StringIO(text))
-    header = [_canonical({name: None}).popitem()[0] for name in reader.fieldnames or []]
+    try:
+        columns = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        raise ImportFileError(f"the CSV header cannot be read: {error}") from None
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        raise ImportFileError(f"the CSV header repeats column(s) {', '.join(repeated)}")
+    header = [FIELD_ALIASES.get(name, name) for name in columns]
     missing = [name for name in REQUIRED_FIELDS if name not in header]
     if missing:
         raise ImportFileError(
             f"the CSV header lacks required column(s) {', '.join(missing)}; "
             f"the first line must name the columns, e.g. {','.join(REQUIRED_FIELDS)}"
         )
-    for number, record in enumerate(reader, start=1):
+    number = 0
+    while True:
+        number += 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield number, f"the row cannot be read as CSV: {error}"
+            continue
         if None in record:
             yield number, "the row has more cells than the header has columns"
             continue
@@ -89,16 +123,19 @@ def _read_csv(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield number, _canonical(cells)
 
 
-def read_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def read_records(
+    text: str, filename: str = ""
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Yield (row number, record or the reason it cannot be read) for each row.
 
-    JSON Lines is recognised by a first character `{`; anything else is CSV with a
-    header line. Row numbers count data rows from 1, without the CSV header.
+    JSON Lines is recognised by its file suffix (.jsonl, .ndjson, .json) or, for
+    other names, by a first character `{`; anything else is CSV with a header
+    line. Row numbers count data rows from 1, without the CSV header.
     """
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped:
         raise ImportFileError("the file is empty")
-    if stripped.startswith("{"):
+    if filename.lower().endswith(JSONL_SUFFIXES) or stripped.startswith("{"):
         return _read_jsonl(stripped)
     return _read_csv(stripped)
 
@@ -123,9 +160,27 @@ class RowValidator:
         self._numbers(record, row, errors)
         self._timestamps(record, row, errors)
         self._metadata(record, row, errors)
-        row["transcript"] = _optional_text(record.get("transcript"))
-        row["batch_call_id"] = _optional_text(record.get("batch_call_id"))
+        self._texts(record, row, errors)
+        if _contains_nul(record):
+            errors.append("text must not contain the NUL character (\\u0000)")
         return row, errors
+
+    def _texts(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        transcript = record.get("transcript")
+        if transcript is not None and not isinstance(transcript, str):
+            errors.append("transcript must be text")
+        row["transcript"] = transcript or None
+        batch = record.get("batch_call_id")
+        if batch not in (None, "") and (
+            not isinstance(batch, str) or not is_valid_id(batch)
+        ):
+            errors.append(
+                "batch_call_id must be an id of letters, digits, '_' and '-', at most "
+                f"64 characters (got {str(batch)[:70]!r})"
+            )
+        row["batch_call_id"] = batch or None
 
     def _id(
         self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
@@ -163,8 +218,8 @@ class RowValidator:
         if version in (None, ""):
             if not published:
                 errors.append(
-                    f"agent {agent_id} has no published version; publish one or "
-                    "give agent_version_number"
+                    f"agent {agent_id} has no published version; publish one with "
+                    "`ringline agents publish` or PATCH /v1/agents/{id}"
                 )
                 return
             row["agent_version_number"] = published[-1]
@@ -251,9 +306,10 @@ class RowValidator:
         if row["created_at"] is None and record.get("created_at") in (None, ""):
             row["created_at"] = utc_now()
         created = row["created_at"]
-        ended = row["ended_at"]
-        if created is not None and ended is not None and ended < created:
-            errors.append("ended_at must not be earlier than created_at")
+        for name in ("updated_at", "initiated_at", "answered_at", "ended_at"):
+            moment = row[name]
+            if created is not None and moment is not None and moment < created:
+                errors.append(f"{name} must not be earlier than created_at")
         row["updated_at"] = row["updated_at"] or _latest(row) or created
 
     def _metadata(
@@ -274,6 +330,14 @@ class RowValidator:
         if len(value) > MAX_METADATA_KEYS:
             errors.append(
                 f"metadata has {len(value)} keys; at most {MAX_METADATA_KEYS}"
+            )
+        if any(not key.strip() for key in value):
+            errors.append("metadata keys must not be empty")
+        size = len(orjson.dumps(value))
+        if size > MAX_METADATA_BYTES:
+            errors.append(
+                f"metadata must be at most {MAX_METADATA_BYTES} bytes encoded "
+                f"(got {size})"
             )
         if any(isinstance(item, dict | list) for item in value.values()):
             errors.append("metadata values must be strings, numbers, booleans or null")
@@ -309,12 +373,18 @@ def _as_int(value: Any) -> int | None:
     )
 
 
-def _optional_text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 async def import_calls(
-    session: AsyncSession, workspace_id: str, text: str
+    session: AsyncSession, workspace_id: str, text: str, filename: str = ""
 ) -> ImportReport:
     """Validate every row of the file and insert the valid ones.
 
@@ -326,7 +396,7 @@ async def import_calls(
     )
     report = ImportReport()
     valid: list[tuple[int, dict[str, Any]]] = []
-    for number, record in read_records(text):
+    for number, record in read_records(text, filename):
         if isinstance(record, str):
             report.rejected.append((number, [record]))
             continue

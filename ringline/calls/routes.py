@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from ringline.calls import lifecycle, service
 from ringline.calls.schemas import Call, CallCreate, CallDetail, CallList
 from ringline.core.dependencies import Cursors, ReadSession, Session, require
-from ringline.core.http import cacheable_json_response, json_response
+from ringline.core.http import cacheable_json_response, json_response, query_values
 from ringline.core.openapi import error_responses
 from ringline.keys.service import Principal
 
@@ -55,7 +55,7 @@ async def list_calls(
     include_total: str | None = _documented("false skips counting."),
 ) -> Response:
     payload = await service.list_calls(
-        session, principal, request.query_params, cursors
+        session, principal, query_values(request), cursors
     )
     return cacheable_json_response(request, payload)
 

@@ -29,7 +29,7 @@ LIST_SORT = "created_at:desc"
 
 
 def parse_list_request(
-    params: Mapping[str, str], cursors: CursorCodec
+    params: Mapping[str, str], cursors: CursorCodec, workspace_id: str
 ) -> tuple[CallFilters, PageRequest, str]:
     """Parse the List Calls query into filters, the page wanted and the cursor
     fingerprint; raises InvalidRequest naming every malformed parameter."""
@@ -38,7 +38,9 @@ def parse_list_request(
     page, limit, include_total = parse_paging(params, errors)
     raise_if_errors(errors)
 
-    issued_for = fingerprint([LIST_SORT, filters.fingerprint_parts()])
+    # The workspace is part of the fingerprint, so a cursor works for its own
+    # workspace only.
+    issued_for = fingerprint([workspace_id, LIST_SORT, filters.fingerprint_parts()])
     after = None
     if params.get("cursor") is not None:
         try:
@@ -54,7 +56,9 @@ async def list_calls(
     params: Mapping[str, str],
     cursors: CursorCodec,
 ) -> dict[str, Any]:
-    filters, request, issued_for = parse_list_request(params, cursors)
+    filters, request, issued_for = parse_list_request(
+        params, cursors, principal.workspace_id
+    )
 
     # One row more than the page tells whether a next page exists.
     rows = await repository.list_page(

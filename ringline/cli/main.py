@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from ringline.agents.service import create_agent
+from ringline.agents.schemas import AgentUpdate
+from ringline.agents.service import create_agent, get_agent, update_agent
 from ringline.calls.exporter import export_calls
 from ringline.calls.importer import ImportFileError, import_calls
 from ringline.cli.demo import demo
@@ -16,7 +17,9 @@ from ringline.cli.runtime import cli_transaction, run, state
 from ringline.cli.serve import serve, worker
 from ringline.core.migrations import migrate as migrate_database
 from ringline.core.settings import Settings
+from ringline.core.time import utc_now
 from ringline.core.timestamps import TimestampError, parse_timestamp
+from ringline.keys.models import ApiKey
 from ringline.keys.service import create_key, list_keys, parse_permissions, revoke_key
 from ringline.workspaces.service import create_workspace, parse_countries
 
@@ -148,6 +151,14 @@ def keys_create(
     typer.echo(run(work))
 
 
+def _key_state(key: ApiKey) -> str:
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= utc_now():
+        return "expired"
+    return "active"
+
+
 def _parse_expiry(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -170,7 +181,7 @@ def keys_list(workspace: WorkspaceOption) -> None:
                     key.id,
                     key.name,
                     ",".join(key.permissions),
-                    "revoked" if key.revoked_at else "active",
+                    _key_state(key),
                     f"expires {key.expires_at:%Y-%m-%dT%H:%M:%SZ}"
                     if key.expires_at
                     else "no expiry",
@@ -224,6 +235,24 @@ def agents_create(
     typer.echo(run(work))
 
 
+@agents_app.command("publish")
+def agents_publish(
+    workspace: WorkspaceOption,
+    agent_id: Annotated[str, typer.Argument(help="The agent id (agent_…).")],
+) -> None:
+    """Publish the agent's draft version and open the next draft."""
+
+    async def work() -> int:
+        async with cli_transaction() as session:
+            agent = await get_agent(session, workspace, agent_id)
+            draft = agent["draft_version"]
+            body = AgentUpdate(version_number=draft, is_published=True)
+            await update_agent(session, workspace, agent_id, body)
+            return draft
+
+    typer.echo(f"published version {run(work)} of {agent_id}", err=True)
+
+
 @calls_app.command("import")
 def calls_import(
     workspace: WorkspaceOption,
@@ -236,13 +265,16 @@ def calls_import(
     """
     try:
         text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        typer.echo(f"error: cannot read {file}: {error}", err=True)
+    except UnicodeDecodeError:
+        typer.echo(f"error: nothing loaded: {file} is not UTF-8 text", err=True)
+        raise typer.Exit(2) from None
+    except OSError as error:
+        typer.echo(f"error: cannot read {file}: {error.strerror}", err=True)
         raise typer.Exit(2) from None
 
     async def work():  # type: ignore[no-untyped-def]
         async with cli_transaction() as session:
-            return await import_calls(session, workspace, text)
+            return await import_calls(session, workspace, text, file.name)
 
     try:
         report = run(work)
@@ -314,8 +346,13 @@ def calls_export(
         if value is not None
     }
 
-    async def work() -> int:
+    try:
         target = output.open("w", newline="") if output else sys.stdout
+    except OSError as error:
+        typer.echo(f"error: cannot write {output}: {error.strerror}", err=True)
+        raise typer.Exit(1) from None
+
+    async def work() -> int:
         try:
             async with cli_transaction() as session:
                 return await export_calls(

@@ -47,9 +47,10 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
 
 
 def describe_database_error(error: Exception) -> str:
-    url = make_url(state.settings.database_url)
+    url = make_url(state.settings.database_url).render_as_string(hide_password=True)
     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-    return (
-        f"cannot use the database {url.render_as_string(hide_password=True)}: "
-        f"{reason}; check RINGLINE_DATABASE_URL"
-    )
+    if "no such table" in reason or (
+        "relation" in reason and "does not exist" in reason
+    ):
+        return f"the database {url} has no Ringline schema; run `ringline migrate`"
+    return f"cannot use the database {url}: {reason}; check RINGLINE_DATABASE_URL"

@@ -48,7 +48,10 @@ def serve(
         str, typer.Option(envvar="RINGLINE_HOST", help="Address to listen on.")
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(envvar="RINGLINE_PORT", help="TCP port to listen on.")
+        int,
+        typer.Option(
+            envvar="RINGLINE_PORT", min=1, max=65535, help="TCP port to listen on."
+        ),
     ] = 8000,
     with_worker: Annotated[
         bool,

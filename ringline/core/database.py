@@ -50,7 +50,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError(f"expected an aware datetime, got {value!r}")
         value = truncate_to_ms(value.astimezone(UTC))
         if dialect.name == "sqlite":
-            return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+            return (
+                f"{value.year:04d}-{value:%m-%dT%H:%M:%S}."
+                f"{value.microsecond // 1000:03d}Z"
+            )
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

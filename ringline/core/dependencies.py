@@ -1,17 +1,21 @@
 """Request dependencies shared by every resource: the session and the caller."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.core.database import transaction
-from ringline.core.errors import PermissionDenied, RateLimited
+from ringline.core.errors import InvalidRequest, PermissionDenied, RateLimited
 from ringline.core.middleware import EXTRA_HEADERS_KEY
 from ringline.core.pagination import CursorCodec
 from ringline.core.ratelimit import RateLimiter
-from ringline.keys.service import Principal, authenticate
+from ringline.keys.service import Principal, authenticate, record_key_use
+
+log = structlog.get_logger()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -58,12 +62,42 @@ def _apply_rate_limit(request: Request, principal: Principal) -> None:
         )
 
 
+async def _record_use(request: Request, key_id: str) -> None:
+    try:
+        async with transaction(request.app.state.sessionmaker) as session:
+            await record_key_use(session, key_id)
+    except Exception as error:  # a missed last_used_at must never fail a request
+        log.warning("key.last_use_not_recorded", key_id=key_id, error=str(error))
+
+
+def _schedule_use_record(request: Request, key_id: str) -> None:
+    """Record the key's use after the response, off the request's path.
+
+    On SQLite the write waits for the database lock, which a long import can
+    hold for many seconds; a read request must not wait for it or fail on it.
+    """
+    tasks: set[asyncio.Task[None]] = request.app.state.background_tasks
+    task = asyncio.create_task(_record_use(request, key_id))
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
 async def _check(request: Request, session: AsyncSession, permission: str) -> Principal:
     principal = await authenticate(session, request.headers.get("authorization"))
+    if principal.last_use_is_stale:
+        _schedule_use_record(request, principal.key_id)
     _apply_rate_limit(request, principal)
     if permission not in principal.permissions:
         raise PermissionDenied(f"This API key lacks the {permission} permission")
     return principal
+
+
+async def _reject_nul(request: Request) -> None:
+    # PostgreSQL text cannot hold NUL, and in JSON it can only arrive escaped.
+    if b"\\u0000" in await request.body():
+        raise InvalidRequest(
+            "strings in the body must not contain the NUL character (\\u0000)"
+        )
 
 
 def require(
@@ -79,6 +113,8 @@ def require(
         return await _check(request, session, permission)
 
     async def for_writes(request: Request, session: Session) -> Principal:
-        return await _check(request, session, permission)
+        principal = await _check(request, session, permission)
+        await _reject_nul(request)
+        return principal
 
     return for_writes if writes else for_reads

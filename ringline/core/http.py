@@ -24,3 +24,13 @@ def cacheable_json_response(request: Request, payload: Any) -> Response:
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"etag": etag})
     return Response(content=body, media_type="application/json", headers={"etag": etag})
+
+
+def query_values(request: Request) -> dict[str, str]:
+    """Return the query parameters, a repeated one joined with commas.
+
+    `status=completed&status=busy` then means the same as `status=completed,busy`
+    rather than keeping only the last value.
+    """
+    params = request.query_params
+    return {name: ",".join(params.getlist(name)) for name in params.keys()}

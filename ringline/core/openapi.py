@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
 from ringline.calls.schemas import ErrorBody
 
 ERROR_DESCRIPTIONS = {
@@ -21,3 +24,37 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
         for status in statuses
     }
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Describe bearer-key authentication and drop FastAPI's 422 responses, which
+    the API never sends: validation errors are 400 in the error body."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+                if path.startswith("/v1/"):
+                    operation["security"] = [{"apiKey": []}]
+        components = schema.setdefault("components", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.get("schemas", {}).pop(name, None)
+        components["securitySchemes"] = {
+            "apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The whole key, `<key_id>:<secret>`.",
+            }
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = build  # type: ignore[method-assign]

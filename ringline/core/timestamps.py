@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A `+` of an offset that the client did not URL-encode arrives as a space.
 DECODED_PLUS_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ][\d:.,]+) (\d{2}(:?\d{2})?)$")
-PHONE_LIKE = re.compile(r"^[+ ]?[\d\s().-]{7,}$")
+PHONE_LIKE = re.compile(r"^[+ ]\d[\d\s().-]{6,}$|^\d{10,15}$")
+# Stored timestamps stay within four-digit years, so their text sorts in order.
+MIN_YEAR = 1900
+MAX_YEAR = 9998
 ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}")
 TIMESTAMP_EXAMPLE = "2026-11-30T14:00:00Z or 2026-11-30"
 
@@ -42,23 +45,29 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def parse_bound(field: str, raw: str, zone: ZoneInfo, end_of_day: bool) -> Instant:
-    try:
-        return _parse_bound(field, raw, zone, end_of_day)
-    except OverflowError:
-        raise TimestampError(
-            f"{field} is out of the supported range (got {raw[:40]!r})"
-        ) from None
-
-
-def _parse_bound(field: str, raw: str, zone: ZoneInfo, end_of_day: bool) -> Instant:
     """Parse a timestamp or a date for a lower or upper bound.
 
     A date alone is the whole day in `zone`: as a lower bound its first instant,
     as an upper bound the first instant of the next day (to be used exclusively).
     A timestamp without an offset is UTC.
     """
-    value = raw.strip()
-    plus_fixed = DECODED_PLUS_OFFSET.match(raw.rstrip())
+    out_of_range = TimestampError(
+        f"{field} must be between the years {MIN_YEAR} and {MAX_YEAR} "
+        f"(got {raw[:40]!r})"
+    )
+    try:
+        instant = _parse_bound(field, raw, zone, end_of_day)
+    except OverflowError:
+        raise out_of_range from None
+    if not MIN_YEAR <= instant.value.year <= MAX_YEAR:
+        raise out_of_range
+    return instant
+
+
+def _parse_bound(field: str, raw: str, zone: ZoneInfo, end_of_day: bool) -> Instant:
+    # RFC 3339 allows a lowercase t and z, which fromisoformat does not.
+    value = raw.strip().upper()
+    plus_fixed = DECODED_PLUS_OFFSET.match(raw.rstrip().upper())
     if plus_fixed is not None:
         value = f"{plus_fixed.group(1)}+{plus_fixed.group(2)}"
 
@@ -85,7 +94,12 @@ def _parse_bound(field: str, raw: str, zone: ZoneInfo, end_of_day: bool) -> Inst
     return Instant(parsed.astimezone(UTC), is_date=False)
 
 
-def _not_a_timestamp_message(field: str, raw: str) -> str:
+def _not_a_timestamp_message(field: str, raw: str, dates_allowed: bool = True) -> str:
+    if not dates_allowed:
+        return (
+            f"{field} must be an ISO 8601 timestamp such as 2026-11-30T14:00:00Z "
+            f"(got {raw[:40]!r})"
+        )
     message = (
         f"{field} must be an ISO 8601 timestamp or a date, for example "
         f"{TIMESTAMP_EXAMPLE} (got {raw[:40]!r})"
@@ -97,10 +111,12 @@ def _not_a_timestamp_message(field: str, raw: str) -> str:
 
 def parse_timestamp(field: str, raw: str) -> datetime:
     """Parse a full timestamp for a stored field; without an offset it is UTC."""
-    instant = parse_bound(field, raw, ZoneInfo("UTC"), end_of_day=False)
+    try:
+        instant = parse_bound(field, raw, ZoneInfo("UTC"), end_of_day=False)
+    except TimestampError as error:
+        if "between the years" in str(error):
+            raise
+        raise TimestampError(_not_a_timestamp_message(field, raw, False)) from None
     if instant.is_date:
-        raise TimestampError(
-            f"{field} must be a full ISO 8601 timestamp such as "
-            f"2026-11-30T14:00:00.000Z (got {raw[:40]!r})"
-        )
+        raise TimestampError(_not_a_timestamp_message(field, raw, False))
     return instant.value

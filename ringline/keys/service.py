@@ -40,6 +40,8 @@ class Principal:
     key_id: str
     workspace_id: str
     permissions: frozenset[str]
+    # Whether last_used_at is older than LAST_USED_RESOLUTION and wants a write.
+    last_use_is_stale: bool = False
 
 
 def hash_secret(secret: str) -> str:
@@ -49,10 +51,15 @@ def hash_secret(secret: str) -> str:
 
 
 def parse_permissions(value: str | None) -> list[str]:
-    """Parse a comma-separated permission list; None or empty means all of them."""
-    if value is None or not value.strip():
+    """Parse a comma-separated permission list; None means all of them."""
+    if value is None:
         return list(PERMISSIONS)
     requested = [item.strip() for item in value.split(",") if item.strip()]
+    if not requested:
+        raise InvalidRequest(
+            "permissions is empty; name at least one of "
+            f"{', '.join(PERMISSIONS)}, or leave the option out for all of them"
+        )
     unknown = [item for item in requested if item not in PERMISSIONS]
     if unknown:
         raise InvalidRequest(
@@ -71,6 +78,8 @@ async def create_key(
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its token, which is shown only this once."""
     await require_workspace(session, workspace_id)
+    if expires_at is not None and expires_at <= utc_now():
+        raise InvalidRequest("the expiry must be in the future")
     secret = secrets.token_urlsafe(SECRET_BYTES)
     key = ApiKey(
         id=new_key_id(),
@@ -113,7 +122,7 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
     """Return the principal of an `Authorization: Bearer <key_id>:<secret>` header.
 
     Raises Unauthorized for a missing or malformed header and for an unknown,
-    revoked or expired key.
+    revoked or expired key. It only reads: the caller records the use.
     """
     scheme, _, token = (authorization or "").strip().partition(" ")
     match = TOKEN_PATTERN.fullmatch(token.strip())
@@ -126,6 +135,9 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
     if key is None or not _is_usable(key, secret, now):
         raise Unauthorized()
 
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        await repository.touch_key(session, key.id, now)
-    return Principal(key.id, key.workspace_id, frozenset(key.permissions))
+    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+    return Principal(key.id, key.workspace_id, frozenset(key.permissions), stale)
+
+
+async def record_key_use(session: AsyncSession, key_id: str) -> None:
+    await repository.touch_key(session, key_id, utc_now())

@@ -322,3 +322,15 @@ async def test_write_permission_needed(api: Api) -> None:
     assert response.status_code == 403
     assert response.json()["message"] == "This API key lacks the calls:write permission"
     assert await count_rows(api, Call) == 0
+
+
+async def test_nul_character_is_400(api: Api) -> None:
+    workspace = await api.workspace()
+
+    response = await api.post(
+        "/v1/calls", workspace, create_body(workspace, metadata={"name": "A\u0000"})
+    )
+
+    assert response.status_code == 400
+    assert "NUL character" in response.json()["message"]
+    assert await count_rows(api, Call) == 0

@@ -142,3 +142,59 @@ async def test_export_writes_jsonl_and_csv(api: Api) -> None:
     assert exported[1]["created_at"] == "2026-11-01T00:00:00.250Z"
     assert [row["status"] for row in csv_rows] == ["busy"]
     assert csv_rows[0]["transcript"] == "Agent: Hi"
+
+
+async def test_more_row_checks(api: Api) -> None:
+    workspace = await api.workspace()
+    rows = [
+        call_record(workspace, created_at="0001-01-01T00:00:00Z"),
+        call_record(workspace, to_number="+15550100999"),
+        call_record(workspace, batch_call_id=["x"]),
+        call_record(workspace, transcript="Agent: hi\u0000"),
+        call_record(workspace, metadata={"note": "x" * 17000}),
+        call_record(workspace, metadata={"": 1}),
+        call_record(
+            workspace,
+            created_at="2026-11-10T10:00:00Z",
+            updated_at="2026-11-09T10:00:00Z",
+        ),
+        call_record(workspace, transcript=["not", "text"]),
+    ]
+
+    report = await run_import(api, workspace, jsonl(*rows))
+
+    reasons = {number: " ".join(errors) for number, errors in report.rejected}
+    assert report.loaded == 0
+    assert "between the years 1900 and 9998" in reasons[1]
+    assert "give different values" in reasons[2]
+    assert "batch_call_id must be an id" in reasons[3]
+    assert "NUL character" in reasons[4]
+    assert "at most 16384 bytes" in reasons[5]
+    assert "keys must not be empty" in reasons[6]
+    assert "updated_at must not be earlier than created_at" in reasons[7]
+    assert "transcript must be text" in reasons[8]
+
+
+async def test_long_csv_field_and_repeated_column(api: Api) -> None:
+    workspace = await api.workspace()
+    agent = workspace.agents["A"]
+    header = "agent_id,from_phone_number,to_phone_number,status,transcript\n"
+    long_row = f"{agent},+15550100100,+15550100199,completed,{'x' * 200_000}\n"
+
+    report = await run_import(api, workspace, header + long_row)
+
+    assert report.loaded == 1
+    with pytest.raises(ImportFileError, match="repeats column"):
+        await run_import(api, workspace, "status,status,agent_id\n")
+
+
+async def test_jsonl_suffix_reads_lines_as_json(api: Api) -> None:
+    workspace = await api.workspace()
+    text = "not json\n" + jsonl(call_record(workspace))
+
+    async with transaction(api.sessionmaker) as session:
+        report = await import_calls(session, workspace.id, text, "calls.jsonl")
+
+    assert report.loaded == 1
+    assert report.rejected[0][0] == 1
+    assert report.rejected[0][1][0].startswith("not valid JSON")

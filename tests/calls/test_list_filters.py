@@ -244,3 +244,38 @@ async def test_other_workspace_calls_never_listed(api: Api) -> None:
     assert sorted(ids(unfiltered)) == sorted(my_ids)
     assert ids(by_their_id) == []
     assert ids(by_their_agent) == []
+
+
+async def test_repeated_parameter_means_or(api: Api) -> None:
+    workspace = await api.workspace()
+    done, busy, _failed = await api.seed(
+        workspace, [{"status": "completed"}, {"status": "busy"}, {"status": "failed"}]
+    )
+
+    response = await api.get("/v1/calls?status=completed&status=busy", workspace)
+
+    assert sorted(ids(response)) == sorted([done, busy])
+
+
+async def test_lowercase_t_and_z_accepted(api: Api) -> None:
+    workspace = await api.workspace()
+    (call,) = await api.seed(workspace, [{"created_at": "2026-11-10T10:00:00Z"}])
+
+    response = await api.get("/v1/calls?from=2026-11-10t10:00:00z", workspace)
+
+    assert ids(response) == [call]
+
+
+async def test_sub_millisecond_from_starts_at_next_millisecond(api: Api) -> None:
+    workspace = await api.workspace()
+    _early, late = await api.seed(
+        workspace,
+        [
+            {"created_at": "2026-11-10T10:00:00.123Z"},
+            {"created_at": "2026-11-10T10:00:00.124Z"},
+        ],
+    )
+
+    response = await api.get("/v1/calls?from=2026-11-10T10:00:00.1234Z", workspace)
+
+    assert ids(response) == [late]

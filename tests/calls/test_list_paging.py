@@ -189,3 +189,24 @@ async def test_etag_answers_not_modified(api: Api) -> None:
     assert weak.status_code == 304
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
+
+
+async def test_cursor_works_only_in_its_workspace(api: Api) -> None:
+    mine = await api.workspace("Mine")
+    theirs = await api.workspace("Theirs")
+    await api.seed(mine, [{}, {}, {}])
+    cursor = (await api.get("/v1/calls?limit=1", mine)).json()["meta"]["next_cursor"]
+
+    response = await api.get("/v1/calls", theirs, params={"limit": 1, "cursor": cursor})
+
+    assert response.status_code == 400
+    assert "cursor was issued for" in response.json()["message"]
+
+
+async def test_trailing_slash_is_not_redirected(api: Api) -> None:
+    workspace = await api.workspace()
+
+    response = await api.get("/v1/calls/", workspace, headers={"Host": "evil.example"})
+
+    assert response.status_code in (400, 404)
+    assert "location" not in response.headers

@@ -77,3 +77,13 @@ async def test_readyz_is_503_when_database_unreachable(tmp_path: Path) -> None:
     assert ready.status_code == 503
     assert ready.json()["message"] == "database is not reachable"
     assert health.status_code == 200
+
+
+async def test_openapi_lists_auth_and_no_422(api: Api) -> None:
+    document = (await api.client.get("/openapi.json")).json()
+
+    operation = document["paths"]["/v1/calls"]["get"]
+    assert "422" not in operation["responses"]
+    assert "400" in operation["responses"]
+    assert operation["security"] == [{"apiKey": []}]
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"

@@ -1,10 +1,13 @@
 """Authentication, permissions and rate limits on the calls API."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from ringline.keys.models import ApiKey
 from tests.factories import Api, open_api
 
 UNAUTHORIZED = {
@@ -106,3 +109,18 @@ async def test_rate_limit_headers_and_429(database_url: str, tmp_path: Path) -> 
     assert responses[3].json()["statusCode"] == 429
     assert "rate limit" in responses[3].json()["message"]
     assert other_key.status_code == 200
+
+
+async def test_key_use_is_recorded(api: Api) -> None:
+    workspace = await api.workspace()
+
+    response = await api.get("/v1/calls", workspace)
+    for _ in range(100):
+        async with api.sessionmaker() as session:
+            used = await session.scalar(select(ApiKey.last_used_at))
+        if used is not None:
+            break
+        await asyncio.sleep(0.02)
+
+    assert response.status_code == 200
+    assert used is not None

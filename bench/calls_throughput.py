@@ -33,7 +33,12 @@ from ringline.agents.service import create_agent_from_request, update_agent
 from ringline.calls.lifecycle import create_call
 from ringline.calls.models import Call, CallEvent
 from ringline.calls.schemas import CallCreate
-from ringline.core.database import create_engine, create_sessionmaker, transaction
+from ringline.core.database import (
+    create_engine,
+    create_sessionmaker,
+    read_only,
+    transaction,
+)
 from ringline.core.migrations import migrate
 from ringline.keys.service import create_key
 from ringline.workspaces.service import create_workspace
@@ -276,7 +281,7 @@ async def measure_worker(kind: str, count: int) -> dict:
         [sys.executable, "-m", "ringline", "worker"], env, DATA_DIR / "worker.log"
     )
     engine = create_engine(url)
-    reader = create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    reader = create_sessionmaker(read_only(engine))
     peak = 0
     try:
         deadline = time.monotonic() + 600
@@ -375,8 +380,9 @@ def report(kind: str, creates: dict, workers: list[dict]) -> str:
         "",
         f"Floor rate / API rate: **{floor_rate / api_rate:.2f}×** (target ≤ 2×).",
         "",
-        "| calls scheduled for one instant | ran at once (peak) | dial lag p50 / p99 ms "
-        "| answer lag p50 / p99 ms | all status lags p50 / p99 ms |",
+        "| calls scheduled for one instant | ran at once (peak) "
+        "| dial lag p50 / p99 ms | answer lag p50 / p99 ms "
+        "| all status lags p50 / p99 ms |",
         "|---|---|---|---|---|",
     ]
     for result in workers:
@@ -415,7 +421,7 @@ async def main() -> None:
         creates = await measure_creates(kind, args.requests, args.connections)
         workers = [await measure_worker(kind, count) for count in args.concurrent]
         section = report(kind, creates, workers)
-        print(section, flush=True)
+        print(section, flush=True)  # noqa: T201
         sections.append(section)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(sections))

@@ -79,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--postgres-database",
         default="ringline_bench",
-        help="PostgreSQL database that the benchmark drops and recreates "
-        "(default ringline_bench)",
+        help="PostgreSQL database that the benchmark creates, and drops and "
+        "recreates when its cached data does not match (default ringline_bench)",
     )
     parser.add_argument(
         "--output",
@@ -111,9 +111,9 @@ def load(kind: str, arguments: argparse.Namespace) -> LoadedDatabase:
     )
 
 
-def deep_page(loaded: LoadedDatabase, wanted: int) -> int:
+def deep_page(loaded: LoadedDatabase, requested: int) -> int:
     pages = math.ceil(loaded.workspace_calls / measure.PAGE_LIMIT)
-    return max(2, min(wanted, pages))
+    return max(2, min(requested, pages))
 
 
 def write_bodies(directory: Path, captured: dict[str, CapturedRequest]) -> None:
@@ -127,11 +127,11 @@ def statement_text(statement: Statement) -> str:
     return f"{statement.sql}\n-- parameters: {parameters}"
 
 
-def shown_statements(
+def distinct_statements(
     kinds: list[measure.RequestKind], captured: dict[str, CapturedRequest]
 ) -> dict[str, Statement]:
     """Return each distinct page and COUNT statement under a readable label."""
-    shown: dict[str, Statement] = {}
+    distinct: dict[str, Statement] = {}
     seen: set[Statement] = set()
     for kind in kinds:
         request = captured[kind.name]
@@ -141,8 +141,8 @@ def shown_statements(
         for label, statement in candidates:
             if statement not in seen:
                 seen.add(statement)
-                shown[label] = statement
-    return shown
+                distinct[label] = statement
+    return distinct
 
 
 def key_lookup(captured: CapturedRequest) -> Statement | None:
@@ -176,7 +176,7 @@ def time_and_explain(
     kinds = [target.kind for target in targets]
     captured = {target.kind.name: target.captured for target in targets}
     query_plans = {}
-    for label, statement in shown_statements(kinds, captured).items():
+    for label, statement in distinct_statements(kinds, captured).items():
         query_plans[label] = timer.loop.run(
             plans.explain(loaded.kind, timer.runner.connection, statement)
         )
@@ -260,7 +260,7 @@ def bench_database(
         )
     statements = {
         label: statement_text(statement)
-        for label, statement in shown_statements(kinds, captured).items()
+        for label, statement in distinct_statements(kinds, captured).items()
     }
     return markdown_report.DatabaseReport(
         loaded=loaded,

@@ -95,7 +95,11 @@ def walk_cursor(client: httpx.Client, headers: dict[str, str], depth: int) -> st
         response.raise_for_status()
         meta = response.json()["meta"]
         if meta["page"] != page or meta["next_cursor"] is None:
-            raise RuntimeError(f"cursor walk stopped at page {meta['page']}")
+            raise RuntimeError(
+                f"cursor walk failed at page {page}: the response has meta.page "
+                f"{meta['page']} and next_cursor {meta['next_cursor']!r}, but a "
+                f"next page was expected; pass a lower --depth"
+            )
         cursor = meta["next_cursor"]
     if cursor is None:
         raise RuntimeError("the cursor walk needs a depth of at least 2")

@@ -11,7 +11,7 @@ from sqlalchemy import text
 import ringline
 from ringline.agents.routes import router as agents_router
 from ringline.calls.routes import router as calls_router
-from ringline.core.database import create_engine, create_sessionmaker
+from ringline.core.database import create_engine, create_sessionmaker, read_only
 from ringline.core.errors import error_response, install_error_handlers
 from ringline.core.http import json_response
 from ringline.core.middleware import RequestContextMiddleware
@@ -39,9 +39,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.read_sessionmaker = create_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
+        app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
         app.state.background_tasks = set()
         stop = asyncio.Event()
         worker_task = None

@@ -1,17 +1,20 @@
 """Every query on the calls table."""
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    Text,
     and_,
     func,
     insert,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringline.calls.filters import CallFilters
 from ringline.calls.models import Call
 from ringline.core.pagination import Position
+
+
+def _as_stored(column: Any) -> Any:
+    """Read a column without Python-side decoding.
+
+    On SQLite a timestamp is then the text 'YYYY-MM-DDTHH:MM:SS.fffZ', already
+    the API's format, and metadata is its JSON text, which the serializer embeds
+    as it is: decoding both for every row only to encode them again was most of
+    the cost of a page. PostgreSQL's driver still returns datetimes.
+    """
+    return type_coerce(column, Text).label(column.key)
+
 
 # The columns of the list view: everything but the transcript.
 LIST_COLUMNS = (
@@ -34,13 +49,13 @@ LIST_COLUMNS = (
     Call.end_reason,
     Call.duration_ms,
     Call.recording_path,
-    Call.call_metadata,
-    Call.scheduled_at,
-    Call.created_at,
-    Call.updated_at,
-    Call.initiated_at,
-    Call.answered_at,
-    Call.ended_at,
+    _as_stored(Call.call_metadata),
+    _as_stored(Call.scheduled_at),
+    _as_stored(Call.created_at),
+    _as_stored(Call.updated_at),
+    _as_stored(Call.initiated_at),
+    _as_stored(Call.answered_at),
+    _as_stored(Call.ended_at),
 )
 DETAIL_COLUMNS = (*LIST_COLUMNS, Call.transcript)
 
@@ -152,6 +167,14 @@ def _page_query(
     )
 
 
+def position_of(row: Row[Any]) -> Position:
+    """Return the keyset position of a row read with LIST_COLUMNS."""
+    created_at = row.created_at
+    if isinstance(created_at, str):
+        created_at = datetime.fromisoformat(created_at)
+    return Position(created_at, row.id)
+
+
 async def list_page(
     session: AsyncSession,
     workspace_id: str,
@@ -223,4 +246,4 @@ async def iterate(
             yield row
         if len(rows) < batch_size:
             return
-        after = Position(rows[-1].created_at, rows[-1].id)
+        after = position_of(rows[-1])

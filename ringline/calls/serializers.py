@@ -4,12 +4,30 @@ Rows are encoded by hand into dicts and then by orjson, once per response:
 FastAPI's generic encoder costs about a millisecond per page of calls.
 """
 
+from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row
 
 from ringline.calls.models import Call
-from ringline.core.time import format_timestamp
+from ringline.core.time import format_timestamp as format_datetime
+
+
+def format_timestamp(value: datetime | str | None) -> str | None:
+    """Format a timestamp; text read as stored on SQLite is already formatted."""
+    if value is None or isinstance(value, str):
+        return value
+    return format_datetime(value)
+
+
+def metadata_value(value: dict[str, Any] | str | None) -> Any:
+    """Return metadata for orjson: stored JSON text is embedded without parsing."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return orjson.Fragment(value)
+    return value
 
 
 def duration_seconds(duration_ms: int | None) -> int | None:
@@ -57,7 +75,7 @@ def call_to_dict(row: Row[Any]) -> dict[str, Any]:
         "duration_ms": duration_ms,
         # NOTE: recordings are not produced yet, so there is no link to sign.
         "recording_url": None,
-        "metadata": metadata if metadata is not None else {},
+        "metadata": metadata_value(metadata),
         "scheduled_at": format_timestamp(scheduled_at),
         "created_at": format_timestamp(created_at),
         "updated_at": format_timestamp(updated_at),

@@ -19,7 +19,6 @@ from ringline.core.pagination import (
     CursorCodec,
     PageRequest,
     PaginationError,
-    Position,
     fingerprint,
     page_meta,
 )
@@ -77,8 +76,7 @@ async def list_calls(
 
     next_cursor = None
     if has_next:
-        last = rows[-1]
-        next_position = Position(last.created_at, last.id)
+        next_position = repository.position_of(rows[-1])
         next_cursor = cursors.encode(next_position, request.page + 1, issued_for)
     return {
         "data": [call_to_dict(row) for row in rows],

@@ -15,7 +15,11 @@ from ringline.calls.models import Call
 from ringline.calls.schemas import CallCreate
 from ringline.calls.transitions import is_final
 from ringline.cli.runtime import cli_transaction, run, state
-from ringline.core.database import create_engine, create_sessionmaker
+from ringline.core.database import (
+    create_engine,
+    create_sessionmaker,
+    read_only,
+)
 from ringline.core.logging import configure_logging
 from ringline.core.migrations import migrate
 from ringline.dialing.worker import create_worker
@@ -90,7 +94,7 @@ async def _run_until_done(call_ids: list[str], timeout_s: float) -> None:
     worker = create_worker(
         settings,
         create_sessionmaker(engine),
-        create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        create_sessionmaker(read_only(engine)),
     )
     task = asyncio.create_task(worker.run(stop))
     deadline = time.monotonic() + timeout_s

@@ -9,7 +9,11 @@ import uvicorn
 
 from ringline.app import create_app
 from ringline.cli.runtime import cli_transaction, run, state
-from ringline.core.database import create_engine, create_sessionmaker
+from ringline.core.database import (
+    create_engine,
+    create_sessionmaker,
+    read_only,
+)
 from ringline.core.logging import configure_logging
 from ringline.core.migrations import migrate
 from ringline.core.settings import Settings, SettingsError, resolve_secret_key
@@ -102,7 +106,7 @@ async def _run_worker(settings: Settings) -> None:
         await create_worker(
             settings,
             create_sessionmaker(engine),
-            create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+            create_sessionmaker(read_only(engine)),
         ).run(stop)
     finally:
         await engine.dispose()

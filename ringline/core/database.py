@@ -119,7 +119,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
         return
     # IMMEDIATE takes the write lock at BEGIN, waiting up to the busy timeout. A
     # deferred transaction that reads first and writes later can instead fail at
@@ -127,11 +127,32 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Execution option of the engine that read-only requests use.
+READ_ONLY_OPTION = "ringline_read_only"
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """Return a view of engine for statements that run without a transaction.
+
+    PostgreSQL switches to autocommit, which saves the BEGIN and COMMIT round
+    trips. SQLite connections are in autocommit mode already (see
+    _configure_sqlite_connection), so only the BEGIN is skipped: changing the
+    isolation level there costs a thread hop per checkout and return.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READ_ONLY_OPTION: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def create_engine(url: str) -> AsyncEngine:
     async_url = async_database_url(url)
     _ensure_sqlite_directory(async_url)
     if async_url.startswith("sqlite"):
-        engine = create_async_engine(async_url, pool_size=8, max_overflow=8)
+        # Every transaction ends in an explicit COMMIT or ROLLBACK, so the reset
+        # on return would only add a thread hop per request.
+        engine = create_async_engine(
+            async_url, pool_size=8, max_overflow=8, pool_reset_on_return=None
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
         return engine

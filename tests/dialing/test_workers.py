@@ -13,7 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ringline.calls.models import Call, CallEvent
-from ringline.core.database import create_engine, create_sessionmaker, transaction
+from ringline.core.database import (
+    create_engine,
+    create_sessionmaker,
+    read_only,
+    transaction,
+)
 from ringline.dialing.worker import create_worker
 from ringline.workspaces.models import Workspace
 from tests.dialing.helpers import FINAL, place_call, published_agent, wait_until_final
@@ -69,7 +74,7 @@ def start_worker_task(database_url: str, workdir: Path, stop: asyncio.Event):  #
     worker = create_worker(
         settings,
         create_sessionmaker(engine),
-        create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        create_sessionmaker(read_only(engine)),
     )
     return engine, asyncio.create_task(worker.run(stop))
 
@@ -148,24 +153,24 @@ async def test_killed_worker_calls_end_after_restart(
         await place_call(api, workspace, agent_id, f"+1555010048{i}") for i in range(2)
     ]
     first = spawn_worker(database_url, tmp_path)
-    deadline = time.monotonic() + 30
-    while await active_calls(api, workspace.id) < 4:
-        assert time.monotonic() < deadline, "the worker never started the calls"
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)
-
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    stuck = await active_calls(api, workspace.id)
-    second = spawn_worker(database_url, tmp_path)
+    second = None
     try:
+        await wait_for_active(api, workspace.id, 4)
+        await asyncio.sleep(1.0)
+
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        stuck = await active_calls(api, workspace.id)
+        second = spawn_worker(database_url, tmp_path)
         lost = [await wait_until_final(api, workspace, c, timeout_s=30) for c in live]
         queued = [
             await wait_until_final(api, workspace, c, timeout_s=60) for c in waiting
         ]
     finally:
-        second.terminate()
-        second.wait(timeout=60)
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
 
     assert stuck == 4
     for call in lost:
@@ -175,6 +180,13 @@ async def test_killed_worker_calls_end_after_restart(
     for call in queued:
         assert call["status"] == "completed"
         assert call["end_reason"] == "agent_disconnected"
+
+
+async def wait_for_active(api: Api, workspace_id: str, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while await active_calls(api, workspace_id) < count:
+        assert time.monotonic() < deadline, "the worker never started the calls"
+        await asyncio.sleep(0.05)
 
 
 async def set_concurrency(api: Api, workspace_id: str, limit: int) -> None:

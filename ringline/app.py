@@ -20,6 +20,7 @@ from ringline.core.pagination import CursorCodec
 from ringline.core.ratelimit import RateLimiter
 from ringline.core.settings import Settings, resolve_secret_key
 from ringline.dialing.worker import create_worker
+from ringline.keys.cache import KeyCache
 
 log = structlog.get_logger()
 
@@ -41,6 +42,8 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
         app.state.background_tasks = set()
+        app.state.key_cache = KeyCache(settings.database_url)
+        await app.state.key_cache.start()
         stop = asyncio.Event()
         worker_task = None
         if run_worker:
@@ -56,6 +59,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
             if worker_task is not None:
                 await worker_task
             await asyncio.gather(*app.state.background_tasks, return_exceptions=True)
+            await app.state.key_cache.stop()
             await engine.dispose()
             log.info("server.stopped")
 

@@ -274,3 +274,22 @@ def test_agents_publish_command(tmp_path: Path, database_url: str) -> None:
     assert "published version 1" in published.stderr
     assert after.returncode == 0
     assert "loaded 1 rows" in after.stdout
+
+
+def test_revoked_key_stops_working_on_running_server(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
+    start, env = served
+    assert ringline(tmp_path, env, "migrate").returncode == 0
+    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
+    key = ringline(
+        tmp_path, env, "keys", "create", "--workspace", workspace
+    ).stdout.strip()
+    base_url, _ = start()
+    headers = {"Authorization": f"Bearer {key}"}
+    before = httpx.get(f"{base_url}/v1/calls", headers=headers)
+
+    revoked = ringline(tmp_path, env, "keys", "revoke", key.split(":")[0])
+    after = [httpx.get(f"{base_url}/v1/calls", headers=headers) for _ in range(3)]
+
+    assert before.status_code == 200
+    assert revoked.returncode == 0
+    assert [response.status_code for response in after] == [401, 401, 401]

@@ -1,12 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from ringline.calls import lifecycle, service
 from ringline.calls.schemas import Call, CallCreate, CallDetail, CallList
 from ringline.core.dependencies import Cursors, ReadSession, Session, require
 from ringline.core.http import cacheable_json_response, json_response, query_values
-from ringline.core.openapi import error_responses
+from ringline.core.openapi import (
+    PAGING_PARAMETERS,
+    error_responses,
+    query_parameters,
+)
 from ringline.keys.service import Principal
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
@@ -14,8 +18,27 @@ CanRead = Annotated[Principal, Depends(require("calls:read"))]
 CanWrite = Annotated[Principal, Depends(require("calls:write", writes=True))]
 
 
-def _documented(description: str) -> object:
-    return Query(None, description=description)
+# Declared for the OpenAPI document only: the service parses the query string
+# itself (to name every bad parameter in one 400), and declaring them as route
+# parameters cost about half a millisecond per request.
+LIST_PARAMETERS = query_parameters(
+    ("agent_id", "One agent id or a comma-separated list."),
+    (
+        "status",
+        "Statuses or aliases (queued, active, ended, no-answer, …), comma-separated.",
+    ),
+    ("from", "Lower bound on created_at, inclusive: a timestamp or a date."),
+    ("to", "Upper bound on created_at, inclusive; a date means its whole day."),
+    ("timezone", "IANA zone in which dates are read, default UTC."),
+    ("call_id", "Call ids, comma-separated."),
+    ("batch_call_id", "Batch ids, comma-separated."),
+    ("call_direction", "outbound or inbound."),
+    ("type", "phone or web."),
+    ("end_reason", "End reasons, comma-separated."),
+    ("from_number", "Caller number, exact E.164."),
+    ("to_number", "Destination number, exact E.164."),
+    *PAGING_PARAMETERS,
+)
 
 
 @router.get(
@@ -23,36 +46,13 @@ def _documented(description: str) -> object:
     response_model=CallList,
     responses=error_responses(400, 401, 403, 429),
     summary="List calls, newest first",
+    openapi_extra={"parameters": LIST_PARAMETERS},
 )
 async def list_calls(
     request: Request,
     session: ReadSession,
     principal: CanRead,
     cursors: Cursors,
-    agent_id: str | None = _documented("One agent id or a comma-separated list."),
-    status: str | None = _documented(
-        "Statuses or aliases (queued, active, ended, no-answer, …), comma-separated."
-    ),
-    from_: str | None = Query(
-        None,
-        alias="from",
-        description="Lower bound on created_at, inclusive: a timestamp or a date.",
-    ),
-    to: str | None = _documented(
-        "Upper bound on created_at, inclusive; a date means its whole day."
-    ),
-    timezone: str | None = _documented("IANA zone in which dates are read."),
-    call_id: str | None = _documented("Call ids, comma-separated."),
-    batch_call_id: str | None = _documented("Batch ids, comma-separated."),
-    call_direction: str | None = _documented("outbound or inbound."),
-    type: str | None = _documented("phone or web."),
-    end_reason: str | None = _documented("End reasons, comma-separated."),
-    from_number: str | None = _documented("Caller number, exact E.164."),
-    to_number: str | None = _documented("Destination number, exact E.164."),
-    page: str | None = _documented("Page number from 1."),
-    limit: str | None = _documented("Items per page, 1 to 100 (default 20)."),
-    cursor: str | None = _documented("next_cursor of a previous page."),
-    include_total: str | None = _documented("false skips counting."),
 ) -> Response:
     payload = await service.list_calls(
         session, principal, query_values(request), cursors

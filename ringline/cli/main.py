@@ -19,6 +19,7 @@ from ringline.core.migrations import migrate as migrate_database
 from ringline.core.settings import Settings
 from ringline.core.time import utc_now
 from ringline.core.timestamps import TimestampError, parse_timestamp
+from ringline.keys.cache import mark_revoked
 from ringline.keys.models import ApiKey
 from ringline.keys.service import create_key, list_keys, parse_permissions, revoke_key
 from ringline.workspaces.service import create_workspace, parse_countries
@@ -206,6 +207,7 @@ def keys_revoke(key_id: str) -> None:
             await revoke_key(session, key_id)
 
     run(work)
+    mark_revoked(state.settings.database_url)
     typer.echo(f"revoked {key_id}", err=True)
 
 

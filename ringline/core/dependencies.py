@@ -83,7 +83,9 @@ def _schedule_use_record(request: Request, key_id: str) -> None:
 
 
 async def _check(request: Request, session: AsyncSession, permission: str) -> Principal:
-    principal = await authenticate(session, request.headers.get("authorization"))
+    principal = await authenticate(
+        session, request.headers.get("authorization"), request.app.state.key_cache
+    )
     if principal.last_use_is_stale:
         _schedule_use_record(request, principal.key_id)
     _apply_rate_limit(request, principal)

@@ -19,6 +19,28 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+PAGING_PARAMETERS = (
+    ("page", "Page number from 1 (default 1)."),
+    ("limit", "Items per page, 1 to 100 (default 20)."),
+    ("cursor", "The next_cursor of a previous page; not with page."),
+    ("include_total", "false skips counting; total and totalPages are then null."),
+)
+
+
+def query_parameters(*described: tuple[str, str]) -> list[dict[str, Any]]:
+    """Describe optional string query parameters for openapi_extra."""
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+        for name, description in described
+    ]
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.keys.models import ApiKey
@@ -43,3 +43,12 @@ async def touch_key(session: AsyncSession, key_id: str, used_at: datetime) -> No
     await session.execute(
         update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=used_at)
     )
+
+
+async def notify_revocation(session: AsyncSession, channel: str, key_id: str) -> None:
+    """Send NOTIFY on PostgreSQL, delivered when the transaction commits."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_notify(:channel, :key_id)"),
+            {"channel": channel, "key_id": key_id},
+        )

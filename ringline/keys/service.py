@@ -6,15 +6,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.core.errors import InvalidRequest, NotFound, Unauthorized
 from ringline.core.ids import new_key_id
 from ringline.core.time import utc_now
 from ringline.keys import repository
+from ringline.keys.cache import REVOCATION_CHANNEL, Credentials, KeyCache
 from ringline.keys.models import ApiKey
 from ringline.workspaces.service import require_workspace
 
@@ -100,16 +99,19 @@ async def list_keys(session: AsyncSession, workspace_id: str) -> list[ApiKey]:
 
 
 async def revoke_key(session: AsyncSession, key_id: str) -> ApiKey:
+    """Revoke a key. On PostgreSQL, servers are told at commit to drop cached keys;
+    on SQLite the caller calls cache.mark_revoked after the commit."""
     key = await repository.get_key(session, key_id)
     if key is None:
         raise NotFound(f"API key {key_id} not found")
     if key.revoked_at is None:
         key.revoked_at = utc_now()
         await session.flush()
+        await repository.notify_revocation(session, REVOCATION_CHANNEL, key_id)
     return key
 
 
-def _is_usable(key: Row[Any], secret: str, now: datetime) -> bool:
+def _is_usable(key: Credentials, secret: str, now: datetime) -> bool:
     expected = key.secret_hash.encode()
     if not hmac.compare_digest(expected, hash_secret(secret).encode()):
         return False
@@ -118,7 +120,32 @@ def _is_usable(key: Row[Any], secret: str, now: datetime) -> bool:
     return key.expires_at is None or key.expires_at > now
 
 
-async def authenticate(session: AsyncSession, authorization: str | None) -> Principal:
+async def _credentials(
+    session: AsyncSession, key_id: str, cache: KeyCache | None
+) -> Credentials | None:
+    cached = cache.get(key_id) if cache is not None else None
+    if cached is not None:
+        return cached
+    row = await repository.get_credentials(session, key_id)
+    if row is None:
+        return None
+    credentials = Credentials(
+        key_id=row.id,
+        workspace_id=row.workspace_id,
+        secret_hash=row.secret_hash,
+        permissions=tuple(row.permissions),
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+    if cache is not None:
+        cache.put(credentials)
+    return credentials
+
+
+async def authenticate(
+    session: AsyncSession, authorization: str | None, cache: KeyCache | None = None
+) -> Principal:
     """Return the principal of an `Authorization: Bearer <key_id>:<secret>` header.
 
     Raises Unauthorized for a missing or malformed header and for an unknown,
@@ -130,13 +157,15 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
         raise Unauthorized()
 
     key_id, secret = match.groups()
-    key = await repository.get_credentials(session, key_id)
+    key = await _credentials(session, key_id, cache)
     now = utc_now()
     if key is None or not _is_usable(key, secret, now):
         raise Unauthorized()
 
     stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
-    return Principal(key.id, key.workspace_id, frozenset(key.permissions), stale)
+    if stale and cache is not None:
+        cache.note_use(key, now)
+    return Principal(key.key_id, key.workspace_id, frozenset(key.permissions), stale)
 
 
 async def record_key_use(session: AsyncSession, key_id: str) -> None:

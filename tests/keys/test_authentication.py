@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ringline.core.database import transaction
+from ringline.keys.cache import mark_revoked
 from ringline.keys.models import ApiKey
+from ringline.keys.service import revoke_key
 from tests.factories import Api, open_api
 
 UNAUTHORIZED = {
@@ -124,3 +127,39 @@ async def test_key_use_is_recorded(api: Api) -> None:
 
     assert response.status_code == 200
     assert used is not None
+
+
+async def test_revocation_reaches_cached_key(api: Api, database_url: str) -> None:
+    workspace = await api.workspace()
+    key = await api.key(workspace)
+    headers = {"Authorization": f"Bearer {key}"}
+    before = await api.get("/v1/calls", headers=headers)
+
+    async with transaction(api.sessionmaker) as session:
+        await revoke_key(session, key.split(":")[0])
+    mark_revoked(database_url)
+    statuses = []
+    for _ in range(20):
+        statuses.append((await api.get("/v1/calls", headers=headers)).status_code)
+        if statuses[-1] == 401:
+            break
+        # PostgreSQL delivers the notification a moment after the commit.
+        await asyncio.sleep(0.01)
+
+    assert before.status_code == 200
+    assert statuses[-1] == 401
+    assert len(statuses) <= 5
+
+
+async def test_expiry_applies_to_cached_key(api: Api) -> None:
+    workspace = await api.workspace()
+    soon = datetime.now(UTC) + timedelta(milliseconds=400)
+    key = await api.key(workspace, expires_at=soon)
+    headers = {"Authorization": f"Bearer {key}"}
+
+    before = await api.get("/v1/calls", headers=headers)
+    await asyncio.sleep(0.5)
+    after = await api.get("/v1/calls", headers=headers)
+
+    assert before.status_code == 200
+    assert after.status_code == 401

@@ -6,7 +6,7 @@ and every process drops it when any key is revoked through Ringline:
 
 - on PostgreSQL, revoking sends NOTIFY on REVOCATION_CHANNEL in the revoking
   transaction, and each server listens on its own connection;
-- on SQLite, every process runs on the machine that holds the database file,
+- on SQLite, every process runs on the machine that stores the database file,
   so revoking touches a file beside it, whose modification time each request
   compares (one stat call).
 
@@ -44,7 +44,7 @@ class Credentials:
 
 
 def revocation_marker(database_url: str) -> Path | None:
-    """Return the file whose change tells SQLite servers that a key was revoked."""
+    """Return the file whose change signals SQLite servers that a key was revoked."""
     url = make_url(database_url)
     if not url.drivername.startswith("sqlite"):
         return None

@@ -61,7 +61,7 @@ async def capture_requests(
     token: str,
     requests: Mapping[str, Mapping[str, str]],
 ) -> dict[str, CapturedRequest]:
-    """Send each GET /v1/calls request once and return what each one ran.
+    """Send each GET /v1/calls request twice and return what the second one ran.
 
     requests maps a name to the query parameters of one request.
     """
@@ -97,6 +97,9 @@ async def _send_all(
             transport=transport, base_url="http://ringline.invalid"
         ) as client:
             for name, params in requests.items():
+                # The first request may fill caches (such as a key cache), so
+                # the second one shows what every later request sends.
+                await client.get("/v1/calls", params=params, headers=headers)
                 recorded.clear()
                 response = await client.get("/v1/calls", params=params, headers=headers)
                 if response.status_code != 200:

@@ -145,12 +145,13 @@ def distinct_statements(
     return distinct
 
 
-def key_lookup(captured: CapturedRequest) -> Statement | None:
-    for statement in captured.others:
-        if statement.sql.lstrip().upper().startswith("SELECT") and "api_keys" in (
-            statement.sql
-        ):
-            return statement
+def key_lookup(targets: list[measure.Target]) -> Statement | None:
+    """Return the API key lookup that the API sent, if any request sent one."""
+    for target in targets:
+        for statement in target.captured.others:
+            sql = statement.sql.lstrip()
+            if sql.upper().startswith("SELECT") and "api_keys" in sql:
+                return statement
     return None
 
 
@@ -165,12 +166,12 @@ def time_and_explain(
     targets: list[measure.Target],
     timer: measure.Timer,
     arguments: argparse.Namespace,
-) -> tuple[dict[str, measure.Samples], float, dict[str, str]]:
+) -> tuple[dict[str, measure.Samples], float | None, dict[str, str]]:
     """Run the interleaved timing, then time the key lookup and explain the SQL."""
     log.info("%s: timing %d request kinds", loaded.kind, len(targets))
     samples = measure.measure(targets, timer, arguments.warmup, arguments.repeats)
-    lookup = key_lookup(targets[0].captured)
-    lookup_p50 = math.nan
+    lookup = key_lookup(targets)
+    lookup_p50 = None
     if lookup is not None:
         lookup_p50 = measure.time_statement(timer, lookup, arguments.repeats)
     kinds = [target.kind for target in targets]

@@ -26,7 +26,7 @@ class DatabaseReport:
     version: str
     depth: int
     results: list[KindResult]
-    key_lookup_p50: float
+    key_lookup_p50: float | None  # None when the API sent no key lookup
     statements: dict[str, str]  # label of a statement -> its SQL
     plans: dict[str, str]  # label of a statement -> its query plan
     load_average: tuple[float, float]  # 1-minute load before and after timing
@@ -166,6 +166,19 @@ def details_block(summary: str, items: dict[str, str]) -> list[str]:
     return lines + ["</details>", ""]
 
 
+def key_lookup_sentence(lookup_p50: float | None) -> str:
+    if lookup_p50 is None:
+        return (
+            "The API sent no API key lookup for a repeated request (the second "
+            "request of each kind was captured), so the floor leaves none out."
+        )
+    return (
+        "Besides the statements in the floor, each API request also looks up the "
+        f"API key: p50 {ms(lookup_p50)} ms for that statement through the same "
+        "driver. The floor leaves it out."
+    )
+
+
 def database_section(report: DatabaseReport) -> list[str]:
     loaded = report.loaded
     title = "SQLite" if loaded.kind == "sqlite" else "PostgreSQL"
@@ -191,9 +204,7 @@ def database_section(report: DatabaseReport) -> list[str]:
         "",
         *target_rows(report),
         "",
-        "Besides the statements in the floor, each API request also looks up "
-        f"the API key: p50 {ms(report.key_lookup_p50)} ms for that statement "
-        "through the same driver. The floor leaves it out.",
+        key_lookup_sentence(report.key_lookup_p50),
         "",
     ]
     for note in report.notes:

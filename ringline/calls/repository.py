@@ -1,7 +1,9 @@
 """Every query on the calls table."""
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -10,6 +12,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -69,95 +72,140 @@ SPLITTABLE = (
 )
 
 
-def _value_conditions(
-    filters: CallFilters, skip_field: str | None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    for field, column in (
-        ("agent_ids", Call.agent_id),
-        ("statuses", Call.status),
-        ("call_ids", Call.id),
-        ("batch_call_ids", Call.batch_call_id),
-        ("call_directions", Call.call_direction),
-        ("types", Call.type),
-        ("end_reasons", Call.end_reason),
-    ):
+VALUE_FILTERS = (
+    ("agent_ids", Call.agent_id),
+    ("statuses", Call.status),
+    ("call_ids", Call.id),
+    ("batch_call_ids", Call.batch_call_id),
+    ("call_directions", Call.call_direction),
+    ("types", Call.type),
+    ("end_reasons", Call.end_reason),
+)
+NUMBER_FILTERS = (
+    ("from_number", Call.from_phone_number),
+    ("to_number", Call.to_phone_number),
+)
+SPLIT_COLUMNS = dict(SPLITTABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryShape:
+    """Which filters a list query has, without their values.
+
+    Statements are built once per shape with bound parameters and reused, since
+    building and caching a fresh statement cost about as much as running it.
+    """
+
+    single: tuple[str, ...] = ()
+    many: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    created_from: bool = False
+    created_before: bool = False
+    split: tuple[str, int] | None = None
+    after: bool = False
+    detail: bool = False
+
+
+def _shape(filters: CallFilters, after: bool, detail: bool) -> QueryShape:
+    split = None
+    for field, _column in SPLITTABLE:
         values = getattr(filters, field)
-        if values is None or field == skip_field:
+        if values is not None and len(values) > 1:
+            split = (field, len(values))
+            break
+    single, many = [], []
+    for field, _column in VALUE_FILTERS:
+        values = getattr(filters, field)
+        if values is None or (split and field == split[0]):
             continue
-        if len(values) == 1:
-            conditions.append(column == values[0])
-        else:
-            conditions.append(column.in_(values))
-    if filters.from_number is not None:
-        conditions.append(Call.from_phone_number == filters.from_number)
-    if filters.to_number is not None:
-        conditions.append(Call.to_phone_number == filters.to_number)
-    return conditions
-
-
-def _conditions(
-    workspace_id: str, filters: CallFilters, skip_field: str | None = None
-) -> list[ColumnElement[bool]]:
-    conditions = [
-        Call.workspace_id == workspace_id,
-        *_value_conditions(filters, skip_field),
-    ]
-    if filters.created_from is not None:
-        conditions.append(Call.created_at >= filters.created_from)
-    if filters.created_before is not None:
-        conditions.append(Call.created_at < filters.created_before)
-    return conditions
-
-
-def _after(position: Position) -> ColumnElement[bool]:
-    # The first term is a plain range on the index, so both databases seek to the
-    # position; the second only sorts out rows that share its created_at.
-    return and_(
-        Call.created_at <= position.created_at,
-        or_(Call.created_at < position.created_at, Call.id < position.id),
+        (single if len(values) == 1 else many).append(field)
+    return QueryShape(
+        single=tuple(single),
+        many=tuple(many),
+        numbers=tuple(n for n, _ in NUMBER_FILTERS if getattr(filters, n) is not None),
+        created_from=filters.created_from is not None,
+        created_before=filters.created_before is not None,
+        split=split,
+        after=after,
+        detail=detail,
     )
+
+
+def _parameters(
+    workspace_id: str, filters: CallFilters, shape: QueryShape
+) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"workspace_id": workspace_id}
+    for field in shape.single:
+        parameters[field] = getattr(filters, field)[0]
+    for field in shape.many:
+        parameters[field] = list(getattr(filters, field))
+    for field in shape.numbers:
+        parameters[field] = getattr(filters, field)
+    if shape.created_from:
+        parameters["created_from"] = filters.created_from
+    if shape.created_before:
+        parameters["created_before"] = filters.created_before
+    if shape.split is not None:
+        for index, value in enumerate(getattr(filters, shape.split[0])):
+            parameters[f"split_{index}"] = value
+    return parameters
+
+
+def _conditions(shape: QueryShape) -> list[ColumnElement[bool]]:
+    columns = dict(VALUE_FILTERS)
+    conditions = [Call.workspace_id == bindparam("workspace_id")]
+    for field in shape.single:
+        conditions.append(columns[field] == bindparam(field))
+    for field in shape.many:
+        conditions.append(columns[field].in_(bindparam(field, expanding=True)))
+    for field, column in NUMBER_FILTERS:
+        if field in shape.numbers:
+            conditions.append(column == bindparam(field))
+    if shape.created_from:
+        conditions.append(Call.created_at >= bindparam("created_from"))
+    if shape.created_before:
+        conditions.append(Call.created_at < bindparam("created_before"))
+    if shape.after:
+        # The first term is a plain range on the index, so both databases seek to
+        # the position; the second only sorts out rows that share its created_at.
+        conditions.append(
+            and_(
+                Call.created_at <= bindparam("after_created_at"),
+                or_(
+                    Call.created_at < bindparam("after_created_at"),
+                    Call.id < bindparam("after_id"),
+                ),
+            )
+        )
+    return conditions
 
 
 def _ordered(query: Select[Any]) -> Select[Any]:
     return query.order_by(Call.created_at.desc(), Call.id.desc())
 
 
-def _split_filter(filters: CallFilters) -> tuple[str, Any, tuple[str, ...]] | None:
-    for field, column in SPLITTABLE:
-        values = getattr(filters, field)
-        if values is not None and len(values) > 1:
-            return field, column, values
-    return None
-
-
-def _page_query(
-    workspace_id: str,
-    filters: CallFilters,
-    columns: Sequence[Any],
-    limit: int,
-    offset: int,
-    after: Position | None,
-) -> Select[Any]:
-    """Build the page query.
+@lru_cache(maxsize=512)
+def _page_statement(shape: QueryShape) -> Select[Any]:
+    """Build the page query for a shape.
 
     A filter with several values on an indexed column (status=a,b) becomes one
     limited index read per value, merged: a plain IN made PostgreSQL walk the
     date index and filter, which is slow for rare values.
     """
-    split = _split_filter(filters)
-    conditions = _conditions(workspace_id, filters, split[0] if split else None)
-    if after is not None:
-        conditions.append(_after(after))
-
-    if split is None:
+    columns = DETAIL_COLUMNS if shape.detail else LIST_COLUMNS
+    conditions = _conditions(shape)
+    limit, offset = bindparam("limit"), bindparam("offset")
+    if shape.split is None:
         return _ordered(select(*columns).where(*conditions)).limit(limit).offset(offset)
 
-    _, column, values = split
+    field, count = shape.split
+    column = SPLIT_COLUMNS[field]
     branches = []
-    for value in values:
-        branch = _ordered(select(*columns).where(*conditions, column == value))
-        branches.append(select(*branch.limit(offset + limit).subquery().c))
+    for index in range(count):
+        branch = _ordered(
+            select(*columns).where(*conditions, column == bindparam(f"split_{index}"))
+        )
+        branches.append(select(*branch.limit(bindparam("depth")).subquery().c))
     merged = union_all(*branches).subquery()
     return (
         select(*merged.c)
@@ -165,6 +213,34 @@ def _page_query(
         .limit(limit)
         .offset(offset)
     )
+
+
+@lru_cache(maxsize=512)
+def _count_statement(shape: QueryShape) -> Select[Any]:
+    conditions = _conditions(shape)
+    if shape.split is not None:
+        field, _count = shape.split
+        conditions.append(
+            SPLIT_COLUMNS[field].in_(bindparam("split_values", expanding=True))
+        )
+    return select(func.count()).select_from(Call).where(*conditions)
+
+
+async def _fetch_page(
+    session: AsyncSession,
+    workspace_id: str,
+    filters: CallFilters,
+    limit: int,
+    offset: int,
+    after: Position | None,
+    detail: bool,
+) -> Sequence[Row[Any]]:
+    shape = _shape(filters, after is not None, detail)
+    parameters = _parameters(workspace_id, filters, shape)
+    parameters.update(limit=limit, offset=offset, depth=offset + limit)
+    if after is not None:
+        parameters.update(after_created_at=after.created_at, after_id=after.id)
+    return (await session.execute(_page_statement(shape), parameters)).all()
 
 
 def position_of(row: Row[Any]) -> Position:
@@ -183,17 +259,17 @@ async def list_page(
     offset: int,
     after: Position | None,
 ) -> Sequence[Row[Any]]:
-    query = _page_query(workspace_id, filters, LIST_COLUMNS, limit, offset, after)
-    return (await session.execute(query)).all()
+    return await _fetch_page(
+        session, workspace_id, filters, limit, offset, after, detail=False
+    )
 
 
 async def count(session: AsyncSession, workspace_id: str, filters: CallFilters) -> int:
-    query = (
-        select(func.count())
-        .select_from(Call)
-        .where(*_conditions(workspace_id, filters))
-    )
-    return await session.scalar(query) or 0
+    shape = _shape(filters, after=False, detail=False)
+    parameters = _parameters(workspace_id, filters, shape)
+    if shape.split is not None:
+        parameters["split_values"] = list(getattr(filters, shape.split[0]))
+    return await session.scalar(_count_statement(shape), parameters) or 0
 
 
 async def get_detail(
@@ -240,8 +316,9 @@ async def iterate(
     """Yield every matching call in list order, one keyset page at a time."""
     after: Position | None = None
     while True:
-        query = _page_query(workspace_id, filters, DETAIL_COLUMNS, batch_size, 0, after)
-        rows = (await session.execute(query)).all()
+        rows = await _fetch_page(
+            session, workspace_id, filters, batch_size, 0, after, detail=True
+        )
         for row in rows:
             yield row
         if len(rows) < batch_size:

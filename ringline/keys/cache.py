@@ -133,5 +133,6 @@ class KeyCache:
     async def stop(self) -> None:
         self.enabled = False
         if self._listener is not None:
+            self._listener.remove_termination_listener(self._lost_listener)
             await self._listener.close()
             self._listener = None

@@ -183,9 +183,14 @@ def parse_call_filters(params: Mapping[str, str], errors: list[str]) -> CallFilt
         if raw is None or not raw.strip():
             continue
         try:
-            values[field] = parse(raw)
+            parsed = parse(raw)
         except ValueError as error:
             errors.append(str(error))
+            continue
+        # Only commas (status=,,) name no value, so the filter is left out, as
+        # an empty parameter is.
+        if parsed != ():
+            values[field] = parsed
 
     bounds = _parse_created_range(params, errors)
     range_error = _check_range(params, bounds)

@@ -20,10 +20,12 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.calls.filters import CallFilters
 from ringline.calls.models import Call
+from ringline.core.database import UTCDateTime
 from ringline.core.pagination import Position
 
 
@@ -86,6 +88,7 @@ NUMBER_FILTERS = (
     ("to_number", Call.to_phone_number),
 )
 SPLIT_COLUMNS = dict(SPLITTABLE)
+STORED_TIMESTAMP = UTCDateTime()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,7 @@ class QueryShape:
     """
 
     single: tuple[str, ...] = ()
-    many: tuple[str, ...] = ()
+    many: tuple[tuple[str, int], ...] = ()
     numbers: tuple[str, ...] = ()
     created_from: bool = False
     created_before: bool = False
@@ -118,7 +121,10 @@ def _shape(filters: CallFilters, after: bool, detail: bool) -> QueryShape:
         values = getattr(filters, field)
         if values is None or (split and field == split[0]):
             continue
-        (single if len(values) == 1 else many).append(field)
+        if len(values) == 1:
+            single.append(field)
+        else:
+            many.append((field, len(values)))
     return QueryShape(
         single=tuple(single),
         many=tuple(many),
@@ -137,8 +143,9 @@ def _parameters(
     parameters: dict[str, Any] = {"workspace_id": workspace_id}
     for field in shape.single:
         parameters[field] = getattr(filters, field)[0]
-    for field in shape.many:
-        parameters[field] = list(getattr(filters, field))
+    for field, _count in shape.many:
+        for index, value in enumerate(getattr(filters, field)):
+            parameters[f"{field}_{index}"] = value
     for field in shape.numbers:
         parameters[field] = getattr(filters, field)
     if shape.created_from:
@@ -156,8 +163,9 @@ def _conditions(shape: QueryShape) -> list[ColumnElement[bool]]:
     conditions = [Call.workspace_id == bindparam("workspace_id")]
     for field in shape.single:
         conditions.append(columns[field] == bindparam(field))
-    for field in shape.many:
-        conditions.append(columns[field].in_(bindparam(field, expanding=True)))
+    for field, count in shape.many:
+        values = [bindparam(f"{field}_{index}") for index in range(count)]
+        conditions.append(columns[field].in_(values))
     for field, column in NUMBER_FILTERS:
         if field in shape.numbers:
             conditions.append(column == bindparam(field))
@@ -205,7 +213,10 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
         branch = _ordered(
             select(*columns).where(*conditions, column == bindparam(f"split_{index}"))
         )
-        branches.append(select(*branch.limit(bindparam("depth")).subquery().c))
+        # Both bounds are named: SQLite renders a LIMIT without OFFSET with an
+        # anonymous OFFSET parameter, which the cached parameter list lacks.
+        limited = branch.limit(bindparam("depth")).offset(bindparam("branch_offset"))
+        branches.append(select(*limited.subquery().c))
     merged = union_all(*branches).subquery()
     return (
         select(*merged.c)
@@ -220,10 +231,54 @@ def _count_statement(shape: QueryShape) -> Select[Any]:
     conditions = _conditions(shape)
     if shape.split is not None:
         field, _count = shape.split
-        conditions.append(
-            SPLIT_COLUMNS[field].in_(bindparam("split_values", expanding=True))
-        )
+        values = [bindparam(f"split_{index}") for index in range(_count)]
+        conditions.append(SPLIT_COLUMNS[field].in_(values))
     return select(func.count()).select_from(Call).where(*conditions)
+
+
+TIMESTAMP_PARAMETERS = ("created_from", "created_before", "after_created_at")
+_compiled_statements: dict[tuple[QueryShape, str, str], tuple[str, list[str]]] = {}
+
+
+def _compiled(kind: str, shape: QueryShape, dialect: Dialect) -> tuple[str, list[str]]:
+    """Return the SQL text of a cached statement and its parameter names in order."""
+    key = (shape, kind, dialect.name)
+    compiled = _compiled_statements.get(key)
+    if compiled is None:
+        statement = (
+            _page_statement(shape) if kind == "page" else _count_statement(shape)
+        )
+        result = statement.compile(dialect=dialect)
+        compiled = (str(result), list(result.positiontup or []))
+        _compiled_statements[key] = compiled
+    return compiled
+
+
+async def _run_raw(
+    session: AsyncSession,
+    kind: str,
+    shape: QueryShape,
+    parameters: dict[str, Any],
+) -> list[Any]:
+    """Run a cached statement straight on the driver connection.
+
+    Through SQLAlchemy's execution a list query cost 1.4 to 1.7 ms more than
+    the same SQL sent to the driver, mostly in aiosqlite thread hops (nine per
+    request against one). Rows come back as tuples in the column order.
+    """
+    connection = await session.connection()
+    dialect = connection.dialect
+    sql, names = _compiled(kind, shape, dialect)
+    for name in TIMESTAMP_PARAMETERS:
+        if name in parameters:
+            parameters[name] = STORED_TIMESTAMP.process_bind_param(
+                parameters[name], dialect
+            )
+    raw = (await connection.get_raw_connection()).driver_connection
+    arguments = [parameters[name] for name in names]
+    if dialect.name == "sqlite":
+        return list(await raw.execute_fetchall(sql, arguments))
+    return list(await raw.fetch(sql, *arguments))
 
 
 async def _fetch_page(
@@ -234,21 +289,25 @@ async def _fetch_page(
     offset: int,
     after: Position | None,
     detail: bool,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     shape = _shape(filters, after is not None, detail)
     parameters = _parameters(workspace_id, filters, shape)
-    parameters.update(limit=limit, offset=offset, depth=offset + limit)
+    parameters.update(limit=limit, offset=offset, depth=offset + limit, branch_offset=0)
     if after is not None:
         parameters.update(after_created_at=after.created_at, after_id=after.id)
-    return (await session.execute(_page_statement(shape), parameters)).all()
+    return await _run_raw(session, "page", shape, parameters)
 
 
-def position_of(row: Row[Any]) -> Position:
+ID_INDEX = 0
+CREATED_AT_INDEX = 14
+
+
+def position_of(row: Sequence[Any]) -> Position:
     """Return the keyset position of a row read with LIST_COLUMNS."""
-    created_at = row.created_at
+    created_at = row[CREATED_AT_INDEX]
     if isinstance(created_at, str):
         created_at = datetime.fromisoformat(created_at)
-    return Position(created_at, row.id)
+    return Position(created_at, row[ID_INDEX])
 
 
 async def list_page(
@@ -258,7 +317,7 @@ async def list_page(
     limit: int,
     offset: int,
     after: Position | None,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     return await _fetch_page(
         session, workspace_id, filters, limit, offset, after, detail=False
     )
@@ -267,9 +326,8 @@ async def list_page(
 async def count(session: AsyncSession, workspace_id: str, filters: CallFilters) -> int:
     shape = _shape(filters, after=False, detail=False)
     parameters = _parameters(workspace_id, filters, shape)
-    if shape.split is not None:
-        parameters["split_values"] = list(getattr(filters, shape.split[0]))
-    return await session.scalar(_count_statement(shape), parameters) or 0
+    rows = await _run_raw(session, "count", shape, parameters)
+    return rows[0][0]
 
 
 async def get_detail(
@@ -312,7 +370,7 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
 
 async def iterate(
     session: AsyncSession, workspace_id: str, filters: CallFilters, batch_size: int
-) -> AsyncIterator[Row[Any]]:
+) -> AsyncIterator[Any]:
     """Yield every matching call in list order, one keyset page at a time."""
     after: Position | None = None
     while True:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import orjson
 from sqlalchemy import func, select, text
 
 from ringline.agents.schemas import AgentCreate, AgentUpdate
@@ -42,10 +43,12 @@ from ringline.core.database import (
 from ringline.core.migrations import migrate
 from ringline.keys.service import create_key
 from ringline.workspaces.service import create_workspace
+from sections import THROUGHPUT_HEADING, replace_section
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
 RESULTS = BENCH_DIR / "results" / "calls_throughput.md"
+BENCHMARKS = BENCH_DIR.parent / "BENCHMARKS.md"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RING_SECONDS = 3.0
 TURN_SECONDS = 1.0
@@ -263,7 +266,7 @@ async def schedule_calls(url: str, count: int, at: datetime) -> list[str]:
                 scheduled_at=at.isoformat(),
             )
             created = await create_call(session, workspace_id, body, None, None)
-            ids.append(created.body[8:33].decode())
+            ids.append(orjson.loads(created.body)["id"])
     await engine.dispose()
     return ids
 
@@ -407,7 +410,7 @@ async def main() -> None:
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
 
     sections = [
-        "## Calls throughput",
+        THROUGHPUT_HEADING,
         "",
         f"Command: `.venv/bin/python bench/calls_throughput.py --database "
         f"{args.database} --requests {args.requests} --connections {args.connections} "
@@ -425,6 +428,7 @@ async def main() -> None:
         sections.append(section)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(sections))
+    replace_section(BENCHMARKS, THROUGHPUT_HEADING, "\n".join(sections))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Capture the SQL that ringline sends for a request, and the response body.
 
 The request runs through ringline's own application in this process, with a
-listener on its engine, so the statements are exactly those the server sends:
-the same query builders, the same bound parameters after type processing.
+listener on its engine and on the statements it sends straight to the driver,
+so the statements are exactly those the server sends: the same query builders,
+the same bound parameters after type processing.
 """
 
 import tempfile
@@ -15,6 +16,7 @@ import httpx
 from sqlalchemy import event
 
 from ringline.app import create_app
+from ringline.calls import repository
 from ringline.core.settings import Settings
 
 
@@ -87,8 +89,13 @@ async def _send_all(
     def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
         recorded.append(Statement(sql, tuple(params or ())))
 
+    def record_raw(sql: str, arguments: list[Any]) -> None:
+        recorded.append(Statement(sql, tuple(arguments)))
+
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    # List and count queries go straight to the driver, past engine events.
+    repository.raw_statement_observers.append(record_raw)
     transport = httpx.ASGITransport(app=app)
     headers = {"authorization": f"Bearer {token}"}
     captured = {}
@@ -110,4 +117,5 @@ async def _send_all(
                 captured[name] = classify(list(recorded), response.content)
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        repository.raw_statement_observers.remove(record_raw)
     return captured

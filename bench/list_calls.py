@@ -28,6 +28,7 @@ import loaders
 import markdown_report
 import measure
 import plans
+import sections
 import servers
 from capture import CapturedRequest, Statement, capture_requests
 from loaders import LoadedDatabase
@@ -317,6 +318,9 @@ def main(argv: list[str]) -> int:
         started.strftime("%Y-%m-%d %H:%M UTC"),
         revision,
         reports,
+    )
+    document = sections.keep_section(
+        arguments.output, sections.THROUGHPUT_HEADING, document
     )
     arguments.output.write_text(document)
     log.info("wrote %s", arguments.output)

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.calls.enums import CallStatus
@@ -73,3 +74,39 @@ def _talk_time_ms(answered_at: datetime | None, ended_at: datetime) -> int:
     if answered_at is None:
         return 0
     return max(0, round((ended_at - answered_at).total_seconds() * 1000))
+
+
+async def bulk_move(
+    session: AsyncSession,
+    call_ids: list[str],
+    expected: CallStatus,
+    target: CallStatus,
+    at: datetime,
+) -> list[str]:
+    """Move every listed call still in expected to a non-final target, recording
+    each move; return the ids that moved."""
+    if is_final(target) or not can_move(expected, target):
+        raise IllegalTransition(f"bulk move {expected} → {target} is not allowed")
+    values: dict[str, object] = {"status": target, "updated_at": at}
+    if target == S.INITIATED:
+        values["initiated_at"] = at
+    elif target == S.RECEIVED:
+        values["answered_at"] = at
+    statement = (
+        update(Call)
+        .where(Call.id.in_(call_ids), Call.status == expected)
+        .values(**values)
+        .returning(Call.id)
+        .execution_options(synchronize_session=False)
+    )
+    moved = list(await session.scalars(statement))
+    if moved:
+        event = TIMELINE_EVENTS.get(target, "call_ended")
+        await session.execute(
+            insert(CallEvent),
+            [
+                {"call_id": call_id, "event": event, "occurred_at": at}
+                for call_id in moved
+            ],
+        )
+    return moved

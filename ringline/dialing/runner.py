@@ -139,12 +139,14 @@ class CallRunner:
 
     async def _start(self, job: ClaimedJob) -> tuple[AgentVersion, Call] | None:
         """Move the call to initiated, or settle it if this job was recovered."""
+        if await self.writer.submit_move(
+            job.call_id, CallStatus.CREATED, CallStatus.INITIATED
+        ):
+            log.info("call.initiated", provider=self.provider.name)
+            return await store.load_for_run(self.read_sessionmaker, job.call_id)
 
-        async def change(session: AsyncSession, call: Call | None) -> Any:
-            if call is None or is_final(call.status):
-                await jobs.finish(session, job.id)
-                return None
-            if call.status != CallStatus.CREATED:
+        async def settle(session: AsyncSession, call: Call | None) -> None:
+            if call is not None and not is_final(call.status):
                 # A worker died while it ran this call: whether the dial went out
                 # cannot be known, and the status machine has no way back to
                 # created, so the call ends here instead of being dialed twice.
@@ -152,16 +154,10 @@ class CallRunner:
                 apply_move(
                     session, call, CallStatus.FAILED, utc_now(), EndReason.WORKER_LOST
                 )
-                await jobs.finish(session, job.id)
-                return None
-            version = await store.load_version(session, call)
-            apply_move(session, call, CallStatus.INITIATED, utc_now())
-            return version, call
+            await jobs.finish(session, job.id)
 
-        started = await self.writer.submit(job.call_id, change)
-        if started is not None:
-            log.info("call.initiated", provider=self.provider.name)
-        return started
+        await self.writer.submit(job.call_id, settle)
+        return None
 
     async def _wait_for_carrier(self, job: ClaimedJob, carrier: CarrierCall) -> bool:
         try:
@@ -248,21 +244,17 @@ class CallRunner:
         self, job: ClaimedJob, expected: CallStatus, target: CallStatus
     ) -> bool:
         """Apply one non-final move if the call is still in expected."""
-
-        async def change(session: AsyncSession, call: Call | None) -> bool:
-            if call is None or call.status != expected:
-                if call is None or is_final(call.status):
-                    await jobs.finish(session, job.id)
-                return False
-            apply_move(session, call, target, utc_now())
+        if await self.writer.submit_move(job.call_id, expected, target):
+            log.info("call.status_changed", status=target)
             return True
 
-        moved = await self.writer.submit(job.call_id, change)
-        if moved:
-            log.info("call.status_changed", status=target)
-        else:
-            log.info("call.moved_elsewhere", expected=expected)
-        return moved
+        async def finish_if_ended(session: AsyncSession, call: Call | None) -> None:
+            if call is None or is_final(call.status):
+                await jobs.finish(session, job.id)
+
+        log.info("call.moved_elsewhere", expected=expected)
+        await self.writer.submit(job.call_id, finish_if_ended)
+        return False
 
     async def end(
         self,

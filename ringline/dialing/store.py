@@ -18,6 +18,30 @@ async def load_version(session: AsyncSession, call: Call) -> AgentVersion:
     return version
 
 
+_versions: dict[tuple[str, int], AgentVersion] = {}
+
+
+async def load_for_run(
+    sessionmaker: async_sessionmaker[AsyncSession], call_id: str
+) -> tuple[AgentVersion, Call] | None:
+    """Read a call and the agent version it runs.
+
+    Published versions never change, so they are kept in memory once read.
+    """
+    async with sessionmaker() as session:
+        call = await session.get(Call, call_id)
+        if call is None:
+            return None
+        key = (call.agent_id, call.agent_version_number)
+        version = _versions.get(key)
+        if version is None:
+            version = await load_version(session, call)
+            session.expunge(version)
+            _versions[key] = version
+        session.expunge(call)
+    return version, call
+
+
 async def has_ended(
     sessionmaker: async_sessionmaker[AsyncSession], call_id: str
 ) -> bool:

@@ -16,8 +16,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ringline.calls.enums import CallStatus
 from ringline.calls.models import Call
+from ringline.calls.transitions import bulk_move
 from ringline.core.database import transaction
+from ringline.core.time import utc_now
 
 log = structlog.get_logger()
 
@@ -33,9 +36,18 @@ class _Pending:
     result: asyncio.Future[Any]
 
 
+@dataclass
+class _Move:
+    call_id: str
+    expected: CallStatus
+    target: CallStatus
+    result: asyncio.Future[bool]
+
+
 class CallWriter:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
+        self._moves: list[_Move] = []
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -47,6 +59,19 @@ class CallWriter:
             self._task = asyncio.create_task(self._drain_forever())
         result: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(call_id, change, result))
+        self._wake.set()
+        return await result
+
+    async def submit_move(
+        self, call_id: str, expected: CallStatus, target: CallStatus
+    ) -> bool:
+        """Move a call from expected to a non-final target; False if it was not
+        in expected. Moves waiting together run as one UPDATE per kind of move,
+        which is what keeps a burst of a thousand answers cheap."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain_forever())
+        result: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._moves.append(_Move(call_id, expected, target, result))
         self._wake.set()
         return await result
 
@@ -62,12 +87,37 @@ class CallWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                batch, self._pending = (
-                    self._pending[:MAX_BATCH],
-                    self._pending[MAX_BATCH:],
-                )
-                await self._apply(batch)
+            while self._moves or self._pending:
+                if self._moves:
+                    moves, self._moves = self._moves, []
+                    await self._apply_moves(moves)
+                if self._pending:
+                    batch, self._pending = (
+                        self._pending[:MAX_BATCH],
+                        self._pending[MAX_BATCH:],
+                    )
+                    await self._apply(batch)
+
+    async def _apply_moves(self, moves: list[_Move]) -> None:
+        groups: dict[tuple[CallStatus, CallStatus], list[_Move]] = {}
+        for move in moves:
+            groups.setdefault((move.expected, move.target), []).append(move)
+        moved: set[tuple[str, CallStatus]] = set()
+        try:
+            async with transaction(self.sessionmaker) as session:
+                for (expected, target), items in groups.items():
+                    ids = [item.call_id for item in items]
+                    done = await bulk_move(session, ids, expected, target, utc_now())
+                    moved.update((call_id, target) for call_id in done)
+        except Exception as error:
+            log.exception("call_writer.moves_failed", size=len(moves))
+            for move in moves:
+                if not move.result.done():
+                    move.result.set_exception(error)
+            return
+        for move in moves:
+            if not move.result.done():
+                move.result.set_result((move.call_id, move.target) in moved)
 
     async def _apply(self, batch: list[_Pending]) -> None:
         try:

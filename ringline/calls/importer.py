@@ -406,10 +406,10 @@ async def import_calls(
         else:
             valid.append((number, row))
 
-    taken = await repository.existing_ids(session, [row["id"] for _, row in valid])
+    existing = await repository.existing_ids(session, [row["id"] for _, row in valid])
     rows = []
     for number, row in valid:
-        if row["id"] in taken:
+        if row["id"] in existing:
             report.rejected.append(
                 (number, [f"a call with id {row['id']} already exists"])
             )

@@ -44,13 +44,13 @@ class Created:
 
 
 def _one_of(name: str, values: dict[str, str | None]) -> str | None:
-    given = {field: value for field, value in values.items() if value is not None}
-    if len(set(given.values())) > 1:
-        fields = " and ".join(given)
+    provided = {field: value for field, value in values.items() if value is not None}
+    if len(set(provided.values())) > 1:
+        fields = " and ".join(provided)
         raise InvalidRequest(
             f"{fields} name the same {name} but differ; give only one of them"
         )
-    return next(iter(given.values()), None)
+    return next(iter(provided.values()), None)
 
 
 def _destination(body: CallCreate) -> str:
@@ -70,7 +70,7 @@ def _destination(body: CallCreate) -> str:
         raise InvalidRequest(str(error)) from None
 
 
-def _given_caller(body: CallCreate) -> str | None:
+def _requested_caller(body: CallCreate) -> str | None:
     raw = _one_of(
         "caller number",
         {"from_phone_number": body.from_phone_number, "from_number": body.from_number},
@@ -168,7 +168,7 @@ async def _insert_call(
 ) -> Call:
     now = utc_now()
     destination = _destination(body)
-    caller = _given_caller(body)
+    caller = _requested_caller(body)
     metadata = body.metadata or {}
     _check_metadata(metadata)
     scheduled_at = _schedule(body.scheduled_at, now)

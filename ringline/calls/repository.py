@@ -93,7 +93,7 @@ STORED_TIMESTAMP = UTCDateTime()
 
 @dataclass(frozen=True, slots=True)
 class QueryShape:
-    """Which filters a list query has, without their values.
+    """The set of filters a list query has, without their values.
 
     Statements are built once per shape with bound parameters and reused, since
     building and caching a fresh statement cost about as much as running it.

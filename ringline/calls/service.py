@@ -59,7 +59,7 @@ async def list_calls(
         params, cursors, principal.workspace_id
     )
 
-    # One row more than the page tells whether a next page exists.
+    # One row more than the page shows whether a next page exists.
     rows = await repository.list_page(
         session,
         principal.workspace_id,

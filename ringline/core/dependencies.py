@@ -29,7 +29,7 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Yield a session in autocommit mode, for routes that only read.
 
     Each statement runs on its own, which saves the BEGIN and COMMIT round trips
-    of a transaction; under READ COMMITTED a transaction would not give the
+    of a transaction. Under READ COMMITTED a transaction would not give the
     statements one snapshot anyway.
     """
     async with request.app.state.read_sessionmaker() as session:
@@ -66,7 +66,7 @@ async def _record_use(request: Request, key_id: str) -> None:
     try:
         async with transaction(request.app.state.sessionmaker) as session:
             await record_key_use(session, key_id)
-    except Exception as error:  # a missed last_used_at must never fail a request
+    except Exception as error:  # a missed last_used_at is logged, not raised
         log.warning("key.last_use_not_recorded", key_id=key_id, error=str(error))
 
 

@@ -104,8 +104,9 @@ def _describe_validation_error(error: dict) -> str:
         reason = error.get("ctx", {}).get("error", "malformed")
         return f"body must be valid JSON ({reason})"
     message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
-    shown = repr(error.get("input"))
-    received = f" (got {shown})" if "input" in error and len(shown) <= 40 else ""
+    input_repr = repr(error.get("input"))
+    short = "input" in error and len(input_repr) <= 40
+    received = f" (got {input_repr})" if short else ""
     return f"{field}: {message}{received}"
 
 

@@ -9,7 +9,7 @@ EXAMPLE = "+14155550123"
 
 
 class PhoneNumberError(ValueError):
-    """A phone number is malformed; the message says why and shows an example."""
+    """A phone number is malformed; the message explains why and shows an example."""
 
 
 def normalize_phone_number(field: str, raw: str) -> str:

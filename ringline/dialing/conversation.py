@@ -98,19 +98,19 @@ class Responder(Protocol):
 
 
 class ScriptResponder:
-    """Speaks the prompt's script lines in order, one per turn, then says goodbye."""
+    """Speaks the prompt's script lines in order, one per turn, then a goodbye."""
 
     def __init__(self, prompt: str) -> None:
         self._lines = script_lines(prompt)
         self._spoken = 0
-        self._said_goodbye = False
+        self._goodbye_spoken = False
 
     async def reply(self, prompt: str, history: list[Turn]) -> str | None:
         if self._spoken < len(self._lines):
             self._spoken += 1
             return self._lines[self._spoken - 1]
-        if not self._said_goodbye:
-            self._said_goodbye = True
+        if not self._goodbye_spoken:
+            self._goodbye_spoken = True
             return GOODBYE
         return None
 

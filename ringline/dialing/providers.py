@@ -39,7 +39,7 @@ class CarrierCall(Protocol):
         """Speak text to the callee and return how long it took, in seconds."""
 
     async def listen(self, silence_timeout_s: float) -> str | None:
-        """Return what the callee says next, or None after silence_timeout_s.
+        """Return the callee's next utterance, or None after silence_timeout_s.
 
         Raises CalleeHungUp when the callee hangs up.
         """
@@ -116,7 +116,7 @@ class SandboxCall:
         return self._persona.farewell
 
     def _speech_seconds(self, text: str) -> float:
-        # One turn's pace stretches with the length of what is said.
+        # One turn's pace stretches with the length of the utterance.
         words = max(1, len(text.split()))
         return self._timing.turn_s * min(2.0, 0.5 + words / 16)
 

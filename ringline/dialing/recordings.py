@@ -28,7 +28,7 @@ SYNTHESIS_SLOTS = asyncio.Semaphore(2)
 
 
 class RecordingStore(Protocol):
-    """Where recordings live; an S3-compatible store can implement the same."""
+    """Storage for recordings; an S3-compatible store can implement the same."""
 
     async def save(self, key: str, data: bytes) -> None: ...
 

@@ -67,7 +67,7 @@ class RunnerSettings:
 
 @dataclass
 class Conversation:
-    """What was said, with offsets in milliseconds from the moment of answer."""
+    """The turns spoken so far, with offsets in milliseconds from the answer."""
 
     answered_at: float = field(default_factory=time.monotonic)
     segments: list[dict[str, Any]] = field(default_factory=list)
@@ -231,12 +231,12 @@ class CallRunner:
 
             start = conversation.elapsed_ms()
             try:
-                heard = await carrier.listen(float(version.end_call_on_silence_sec))
+                reply = await carrier.listen(float(version.end_call_on_silence_sec))
             except CalleeHungUp:
                 return EndReason.USER_DISCONNECTED
-            if heard is None:
+            if reply is None:
                 return EndReason.SILENCE_TIMEOUT
-            conversation.add("user", heard, start)
+            conversation.add("user", reply, start)
             line = await responder.reply(prompt, conversation.history())
         return EndReason.AGENT_DISCONNECTED
 
@@ -265,7 +265,7 @@ class CallRunner:
         conversation: Conversation | None = None,
         language: str = "en-US",
     ) -> None:
-        """End the call, store what was said, and finish the job, in one transaction.
+        """End the call, store the transcript, and finish the job, in one transaction.
 
         When the call already ended (a cancel hung it up), its status stays and
         only the transcript and recording are added.

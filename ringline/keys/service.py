@@ -99,8 +99,8 @@ async def list_keys(session: AsyncSession, workspace_id: str) -> list[ApiKey]:
 
 
 async def revoke_key(session: AsyncSession, key_id: str) -> ApiKey:
-    """Revoke a key. On PostgreSQL, servers are told at commit to drop cached keys;
-    on SQLite the caller calls cache.mark_revoked after the commit."""
+    """Revoke a key. On PostgreSQL, servers are notified at commit to drop cached
+    keys. On SQLite the caller calls cache.mark_revoked after the commit."""
     key = await repository.get_key(session, key_id)
     if key is None:
         raise NotFound(f"API key {key_id} not found")

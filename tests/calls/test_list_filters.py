@@ -132,7 +132,8 @@ async def test_agent_and_status_combine_with_and(api: Api) -> None:
         assert call["agent_id"] in (agent_a, agent_b)
         assert call["status"] in ("failed", "busy")
         assert call["created_at"] >= "2026-11-01T00:00:00.000Z"
-    assert a1 not in ids(combined) and x1 not in ids(combined)
+    assert a1 not in ids(combined)
+    assert x1 not in ids(combined)
 
 
 async def test_each_value_filter_alone(api: Api) -> None:

@@ -1,11 +1,11 @@
-"""A local OpenAI-compatible chat completions server with scripted answers."""
+"""A local OpenAI-compatible chat completions server with scripted replies."""
 
 import json
 from http.server import BaseHTTPRequestHandler
 
 
 class FakeModel(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat completions endpoint with scripted answers."""
+    """An OpenAI-compatible chat completions endpoint with scripted replies."""
 
     answers: list[object] = []
     requests: list[dict] = []

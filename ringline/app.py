@@ -11,7 +11,12 @@ from sqlalchemy import text
 import ringline
 from ringline.agents.routes import router as agents_router
 from ringline.calls.routes import router as calls_router
-from ringline.core.database import create_engine, create_sessionmaker, read_only
+from ringline.core.database import (
+    Reader,
+    create_engine,
+    create_sessionmaker,
+    read_only,
+)
 from ringline.core.errors import error_response, install_error_handlers
 from ringline.core.http import json_response
 from ringline.core.middleware import RequestContextMiddleware
@@ -41,6 +46,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
+        app.state.reader = Reader(engine)
         app.state.background_tasks = set()
         app.state.key_cache = KeyCache(settings.database_url)
         await app.state.key_cache.start()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringline.calls import repository
 from ringline.calls.filters import parse_call_filters, raise_if_errors
 from ringline.calls.serializers import call_detail_to_dict
+from ringline.core.database import SessionReader
 from ringline.workspaces.service import require_workspace
 
 CSV_COLUMNS = (
@@ -64,7 +65,9 @@ async def export_calls(
     if writer is not None:
         writer.writerow(CSV_COLUMNS)
     written = 0
-    async for row in repository.iterate(session, workspace_id, filters, BATCH_SIZE):
+    async for row in repository.iterate(
+        SessionReader(session), workspace_id, filters, BATCH_SIZE
+    ):
         call = call_detail_to_dict(row)
         call.pop("recording_url")
         if writer is not None:

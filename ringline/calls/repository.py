@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.calls.filters import CallFilters
 from ringline.calls.models import Call
-from ringline.core.database import UTCDateTime
+from ringline.core.database import Reader, SessionReader, UTCDateTime
 from ringline.core.pagination import Position
 
 
@@ -258,7 +258,7 @@ def _compiled(kind: str, shape: QueryShape, dialect: Dialect) -> tuple[str, list
 
 
 async def _run_raw(
-    session: AsyncSession,
+    reader: Reader | SessionReader,
     kind: str,
     shape: QueryShape,
     parameters: dict[str, Any],
@@ -269,25 +269,21 @@ async def _run_raw(
     the same SQL sent to the driver, mostly in aiosqlite thread hops (nine per
     request against one). Rows come back as tuples in the column order.
     """
-    connection = await session.connection()
-    dialect = connection.dialect
+    dialect = reader.dialect
     sql, names = _compiled(kind, shape, dialect)
     for name in TIMESTAMP_PARAMETERS:
         if name in parameters:
             parameters[name] = STORED_TIMESTAMP.process_bind_param(
                 parameters[name], dialect
             )
-    raw = (await connection.get_raw_connection()).driver_connection
     arguments = [parameters[name] for name in names]
     for observe in raw_statement_observers:
         observe(sql, arguments)
-    if dialect.name == "sqlite":
-        return list(await raw.execute_fetchall(sql, arguments))
-    return list(await raw.fetch(sql, *arguments))
+    return await reader.fetch(sql, arguments)
 
 
 async def _fetch_page(
-    session: AsyncSession,
+    reader: Reader | SessionReader,
     workspace_id: str,
     filters: CallFilters,
     limit: int,
@@ -300,7 +296,7 @@ async def _fetch_page(
     parameters.update(limit=limit, offset=offset, depth=offset + limit, branch_offset=0)
     if after is not None:
         parameters.update(after_created_at=after.created_at, after_id=after.id)
-    return await _run_raw(session, "page", shape, parameters)
+    return await _run_raw(reader, "page", shape, parameters)
 
 
 ID_INDEX = 0
@@ -316,7 +312,7 @@ def position_of(row: Sequence[Any]) -> Position:
 
 
 async def list_page(
-    session: AsyncSession,
+    reader: Reader,
     workspace_id: str,
     filters: CallFilters,
     limit: int,
@@ -324,14 +320,14 @@ async def list_page(
     after: Position | None,
 ) -> Sequence[Any]:
     return await _fetch_page(
-        session, workspace_id, filters, limit, offset, after, detail=False
+        reader, workspace_id, filters, limit, offset, after, detail=False
     )
 
 
-async def count(session: AsyncSession, workspace_id: str, filters: CallFilters) -> int:
+async def count(reader: Reader, workspace_id: str, filters: CallFilters) -> int:
     shape = _shape(filters, after=False, detail=False)
     parameters = _parameters(workspace_id, filters, shape)
-    rows = await _run_raw(session, "count", shape, parameters)
+    rows = await _run_raw(reader, "count", shape, parameters)
     return rows[0][0]
 
 
@@ -374,13 +370,16 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
 
 
 async def iterate(
-    session: AsyncSession, workspace_id: str, filters: CallFilters, batch_size: int
+    reader: Reader | SessionReader,
+    workspace_id: str,
+    filters: CallFilters,
+    batch_size: int,
 ) -> AsyncIterator[Any]:
     """Yield every matching call in list order, one keyset page at a time."""
     after: Position | None = None
     while True:
         rows = await _fetch_page(
-            session, workspace_id, filters, batch_size, 0, after, detail=True
+            reader, workspace_id, filters, batch_size, 0, after, detail=True
         )
         for row in rows:
             yield row

@@ -4,7 +4,13 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 
 from ringline.calls import lifecycle, service
 from ringline.calls.schemas import Call, CallCreate, CallDetail, CallList
-from ringline.core.dependencies import Cursors, ReadSession, Session, require
+from ringline.core.dependencies import (
+    Cursors,
+    Reads,
+    ReadSession,
+    Session,
+    require,
+)
 from ringline.core.http import cacheable_json_response, json_response, query_values
 from ringline.core.openapi import (
     PAGING_PARAMETERS,
@@ -49,13 +55,10 @@ LIST_PARAMETERS = query_parameters(
     openapi_extra={"parameters": LIST_PARAMETERS},
 )
 async def list_calls(
-    request: Request,
-    session: ReadSession,
-    principal: CanRead,
-    cursors: Cursors,
+    request: Request, reader: Reads, principal: CanRead, cursors: Cursors
 ) -> Response:
     payload = await service.list_calls(
-        session, principal, query_values(request), cursors
+        reader, principal, query_values(request), cursors
     )
     return cacheable_json_response(request, payload)
 

@@ -59,7 +59,7 @@ def call_to_dict(row: Row[Any]) -> dict[str, Any]:
         initiated_at,
         answered_at,
         ended_at,
-    ) = tuple(row)[:19]
+    ) = row[:19]
     return {
         "id": call_id,
         "agent_id": agent_id,

@@ -1,6 +1,7 @@
 """Reading calls: list with filters and paging, and get one."""
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from ringline.calls.filters import (
     raise_if_errors,
 )
 from ringline.calls.serializers import call_detail_to_dict, call_to_dict
+from ringline.core.database import Reader
 from ringline.core.errors import InvalidRequest, NotFound
 from ringline.core.ids import is_valid_id
 from ringline.core.pagination import (
@@ -50,7 +52,7 @@ def parse_list_request(
 
 
 async def list_calls(
-    session: AsyncSession,
+    reader: Reader,
     principal: Principal,
     params: Mapping[str, str],
     cursors: CursorCodec,
@@ -59,20 +61,11 @@ async def list_calls(
         params, cursors, principal.workspace_id
     )
 
-    # One row more than the page shows whether a next page exists.
-    rows = await repository.list_page(
-        session,
-        principal.workspace_id,
-        filters,
-        request.limit + 1,
-        request.offset,
-        request.after,
+    rows, total = await _page_and_total(
+        reader, principal.workspace_id, filters, request
     )
     has_next = len(rows) > request.limit
     rows = rows[: request.limit]
-    total = None
-    if request.include_total:
-        total = await repository.count(session, principal.workspace_id, filters)
 
     next_cursor = None
     if has_next:
@@ -82,6 +75,26 @@ async def list_calls(
         "data": [call_to_dict(row) for row in rows],
         "meta": page_meta(request, total, next_cursor),
     }
+
+
+async def _page_and_total(
+    reader: Reader, workspace_id: str, filters: CallFilters, request: PageRequest
+) -> tuple[Sequence[Any], int | None]:
+    """Read the page, one row more to show whether a next page exists, and the
+    total when asked; the two queries run side by side on two connections."""
+    page = repository.list_page(
+        reader,
+        workspace_id,
+        filters,
+        request.limit + 1,
+        request.offset,
+        request.after,
+    )
+    if not request.include_total:
+        return await page, None
+    total = repository.count(reader, workspace_id, filters)
+    rows, count = await asyncio.gather(page, total)
+    return rows, count
 
 
 def validate_call_id(call_id: str) -> None:

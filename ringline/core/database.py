@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import JSON, TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from ringline.core.time import truncate_to_ms
 
@@ -203,3 +204,54 @@ async def transaction(
         async with sessionmaker() as session:
             async with session.begin():
                 yield session
+
+
+async def _driver_fetch(
+    driver: Any, dialect: Dialect, sql: str, arguments: list[Any]
+) -> list[Sequence[Any]]:
+    if dialect.name == "sqlite":
+        return list(await driver.execute_fetchall(sql, arguments))
+    return list(await driver.fetch(sql, *arguments))
+
+
+class Reader:
+    """A runner of compiled read statements, sent straight to the driver with no
+    transaction.
+
+    Each statement borrows a pooled connection for its own run. SQLAlchemy's
+    session and connection objects added about 0.2 ms of CPU per List Calls
+    request (measured in one process), a large share of that request's cost.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.dialect = engine.dialect
+
+    async def fetch(self, sql: str, arguments: list[Any]) -> list[Sequence[Any]]:
+        """Run sql with positional arguments; return the rows as tuples."""
+        pooled = await self._engine.raw_connection()
+        try:
+            rows = await _driver_fetch(
+                pooled.driver_connection, self.dialect, sql, arguments
+            )
+        except BaseException:
+            # A statement cut short (an error or a cancelled request) may leave
+            # the connection mid-protocol, so it is dropped rather than reused.
+            await greenlet_spawn(pooled.invalidate)
+            raise
+        pooled.close()
+        return rows
+
+
+class SessionReader:
+    """A runner like Reader that uses the connection of an open session, so its
+    statements run inside that session's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.dialect = session.get_bind().dialect
+
+    async def fetch(self, sql: str, arguments: list[Any]) -> list[Sequence[Any]]:
+        connection = await self._session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        return await _driver_fetch(driver, self.dialect, sql, arguments)

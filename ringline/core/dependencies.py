@@ -8,7 +8,7 @@ import structlog
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringline.core.database import transaction
+from ringline.core.database import Reader, transaction
 from ringline.core.errors import InvalidRequest, PermissionDenied, RateLimited
 from ringline.core.middleware import EXTRA_HEADERS_KEY
 from ringline.core.pagination import CursorCodec
@@ -40,11 +40,18 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
 
 
-def get_cursor_codec(request: Request) -> CursorCodec:
+# The getters below are coroutines because FastAPI runs plain functions in a
+# thread pool, a thread hop per request for a one-line lookup.
+async def get_cursor_codec(request: Request) -> CursorCodec:
     return request.app.state.cursors
 
 
+async def get_reader(request: Request) -> Reader:
+    return request.app.state.reader
+
+
 Cursors = Annotated[CursorCodec, Depends(get_cursor_codec)]
+Reads = Annotated[Reader, Depends(get_reader)]
 
 
 def _apply_rate_limit(request: Request, principal: Principal) -> None:
@@ -82,9 +89,12 @@ def _schedule_use_record(request: Request, key_id: str) -> None:
     task.add_done_callback(tasks.discard)
 
 
-async def _check(request: Request, session: AsyncSession, permission: str) -> Principal:
+async def _check(request: Request, permission: str) -> Principal:
+    state = request.app.state
     principal = await authenticate(
-        session, request.headers.get("authorization"), request.app.state.key_cache
+        state.read_sessionmaker,
+        request.headers.get("authorization"),
+        state.key_cache,
     )
     if principal.last_use_is_stale:
         _schedule_use_record(request, principal.key_id)
@@ -104,18 +114,18 @@ async def _reject_nul(request: Request) -> None:
 
 def require(
     permission: str, writes: bool = False
-) -> Callable[[Request, AsyncSession], Coroutine[Any, Any, Principal]]:
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """Build a dependency that authenticates the key and checks one permission.
 
-    It shares the request's session: the transactional one for routes that
-    write, the autocommit one for routes that only read.
+    The key is read outside the route's transaction, and only when it is not
+    cached. For routes that write, it also refuses a body holding NUL.
     """
 
-    async def for_reads(request: Request, session: ReadSession) -> Principal:
-        return await _check(request, session, permission)
+    async def for_reads(request: Request) -> Principal:
+        return await _check(request, permission)
 
-    async def for_writes(request: Request, session: Session) -> Principal:
-        principal = await _check(request, session, permission)
+    async def for_writes(request: Request) -> Principal:
+        principal = await _check(request, permission)
         await _reject_nul(request)
         return principal
 

@@ -105,7 +105,7 @@ class CallRunner:
         settings: RunnerSettings,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.read_sessionmaker = read_sessionmaker
+        self.reads = store.RunReads(read_sessionmaker)
         self.writer = CallWriter(sessionmaker)
         self.provider = provider
         self.recordings = recordings
@@ -143,7 +143,7 @@ class CallRunner:
             job.call_id, CallStatus.CREATED, CallStatus.INITIATED
         ):
             log.info("call.initiated", provider=self.provider.name)
-            return await store.load_for_run(self.read_sessionmaker, job.call_id)
+            return await self.reads.load_for_run(job.call_id)
 
         async def settle(session: AsyncSession, call: Call | None) -> None:
             if call is not None and not is_final(call.status):
@@ -223,7 +223,9 @@ class CallRunner:
         responder = self._responder(prompt)
         line: str | None = welcome
         while line is not None:
-            if await store.has_ended(self.read_sessionmaker, job.call_id):
+            # The move to received has just been checked; later turns look
+            # again, since a cancel may have ended the call meanwhile.
+            if conversation.segments and await self.reads.has_ended(job.call_id):
                 return None
             start = conversation.elapsed_ms()
             await carrier.say(line)

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringline.core.errors import InvalidRequest, NotFound, Unauthorized
 from ringline.core.ids import new_key_id
@@ -121,12 +121,15 @@ def _is_usable(key: Credentials, secret: str, now: datetime) -> bool:
 
 
 async def _credentials(
-    session: AsyncSession, key_id: str, cache: KeyCache | None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    key_id: str,
+    cache: KeyCache | None,
 ) -> Credentials | None:
     cached = cache.get(key_id) if cache is not None else None
     if cached is not None:
         return cached
-    row = await repository.get_credentials(session, key_id)
+    async with sessionmaker() as session:
+        row = await repository.get_credentials(session, key_id)
     if row is None:
         return None
     credentials = Credentials(
@@ -144,7 +147,9 @@ async def _credentials(
 
 
 async def authenticate(
-    session: AsyncSession, authorization: str | None, cache: KeyCache | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    authorization: str | None,
+    cache: KeyCache | None = None,
 ) -> Principal:
     """Return the principal of an `Authorization: Bearer <key_id>:<secret>` header.
 
@@ -157,7 +162,7 @@ async def authenticate(
         raise Unauthorized()
 
     key_id, secret = match.groups()
-    key = await _credentials(session, key_id, cache)
+    key = await _credentials(sessionmaker, key_id, cache)
     now = utc_now()
     if key is None or not _is_usable(key, secret, now):
         raise Unauthorized()

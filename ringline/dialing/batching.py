@@ -1,7 +1,8 @@
 """Lookups that many running calls make at the same moment, answered together.
 
-A thousand calls answered after the same ring time all read their call at once. One query for all of them costs about what one query for one costs,
-and keeps the connection pool free for the status changes.
+A thousand calls answered after the same ring time all read their call at once.
+One query for all of them costs about what one query for one costs, and keeps
+the connection pool free for the status changes.
 """
 
 import asyncio

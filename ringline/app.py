@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 import ringline
 from ringline.agents.routes import router as agents_router
+from ringline.call_logs.routes import router as call_logs_router
 from ringline.calls.routes import router as calls_router
 from ringline.core.database import (
     Reader,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(calls_router)
+    app.include_router(call_logs_router)
     app.include_router(agents_router)
     _add_health_routes(app)
     return app

@@ -65,3 +65,19 @@ class CallType(StrEnum):
 class CallDirection(StrEnum):
     OUTBOUND = "outbound"
     INBOUND = "inbound"
+
+
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+    UNKNOWN = "unknown"
+
+
+class AnalysisStatus(StrEnum):
+    """Where a call's post-call analysis stands; calls never answered have none."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    NOT_APPLICABLE = "not_applicable"

@@ -49,6 +49,11 @@ class CallFilters:
     end_reasons: tuple[str, ...] | None = None
     from_number: str | None = None
     to_number: str | None = None
+    # Call log filters.
+    sentiments: tuple[str, ...] | None = None
+    duration_min_ms: int | None = None
+    duration_max_ms: int | None = None
+    search_words: tuple[str, ...] | None = None
 
     def fingerprint_parts(self) -> dict[str, object]:
         # A shallow copy: dataclasses.asdict deep-copies every tuple, which
@@ -114,7 +119,7 @@ def parse_phone_number(name: str, raw: str) -> str:
     return value
 
 
-def _enum_parser(name: str, enum: type) -> Callable[[str], tuple[str, ...]]:
+def choices_parser(name: str, enum: type) -> Callable[[str], tuple[str, ...]]:
     return lambda raw: _parse_choices(name, raw, [member.value for member in enum])
 
 
@@ -125,17 +130,19 @@ VALUE_PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "batch_call_id": ("batch_call_ids", lambda raw: parse_ids("batch_call_id", raw)),
     "call_direction": (
         "call_directions",
-        _enum_parser("call_direction", CallDirection),
+        choices_parser("call_direction", CallDirection),
     ),
-    "type": ("types", _enum_parser("type", CallType)),
-    "end_reason": ("end_reasons", _enum_parser("end_reason", EndReason)),
+    "type": ("types", choices_parser("type", CallType)),
+    "end_reason": ("end_reasons", choices_parser("end_reason", EndReason)),
     "from_number": ("from_number", lambda raw: parse_phone_number("from_number", raw)),
     "to_number": ("to_number", lambda raw: parse_phone_number("to_number", raw)),
 }
 
 
-def _parse_created_range(
-    params: Mapping[str, str], errors: list[str]
+def parse_created_range(
+    params: Mapping[str, str],
+    errors: list[str],
+    names: tuple[str, str] = ("from", "to"),
 ) -> dict[str, datetime]:
     zone = ZoneInfo("UTC")
     if params.get("timezone"):
@@ -146,9 +153,10 @@ def _parse_created_range(
             errors.append(str(error))
 
     bounds: dict[str, datetime] = {}
+    lower, upper = names
     for name, key, end_of_day in (
-        ("from", "created_from", False),
-        ("to", "created_before", True),
+        (lower, "created_from", False),
+        (upper, "created_before", True),
     ):
         if not params.get(name):
             continue
@@ -167,14 +175,22 @@ def _parse_created_range(
             # "before the next millisecond", which keeps one exclusive bound.
             value = truncate_to_ms(value) + timedelta(milliseconds=1)
         bounds[key] = value
+    range_error = _check_range(params, bounds, names)
+    if range_error:
+        errors.append(range_error)
     return bounds
 
 
-def _check_range(params: Mapping[str, str], bounds: dict[str, datetime]) -> str | None:
+def _check_range(
+    params: Mapping[str, str],
+    bounds: dict[str, datetime],
+    names: tuple[str, str] = ("from", "to"),
+) -> str | None:
     low, high = bounds.get("created_from"), bounds.get("created_before")
     if low is None or high is None or low < high:
         return None
-    return f"from ({params['from']}) must not be later than to ({params['to']})"
+    lower, upper = names
+    return f"{lower} ({params[lower]}) must not be later than {upper} ({params[upper]})"
 
 
 def parse_call_filters(params: Mapping[str, str], errors: list[str]) -> CallFilters:
@@ -194,10 +210,7 @@ def parse_call_filters(params: Mapping[str, str], errors: list[str]) -> CallFilt
         if parsed != ():
             values[field] = parsed
 
-    bounds = _parse_created_range(params, errors)
-    range_error = _check_range(params, bounds)
-    if range_error:
-        errors.append(range_error)
+    bounds = parse_created_range(params, errors)
     values.update(bounds)
     return CallFilters(**values)  # type: ignore[arg-type]
 

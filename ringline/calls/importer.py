@@ -16,11 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.agents.service import published_versions_by_agent
 from ringline.calls import repository
-from ringline.calls.enums import CallDirection, CallStatus, CallType, EndReason
+from ringline.calls.enums import (
+    AnalysisStatus,
+    CallDirection,
+    CallStatus,
+    CallType,
+    EndReason,
+    Sentiment,
+)
 from ringline.core.ids import is_generated_id, is_valid_id, new_id
 from ringline.core.phones import PhoneNumberError, normalize_phone_number
 from ringline.core.time import utc_now
 from ringline.core.timestamps import TimestampError, parse_timestamp
+from ringline.jobs import queue
 from ringline.workspaces.service import require_workspace
 
 FIELD_ALIASES = {
@@ -161,6 +169,7 @@ class RowValidator:
         self._timestamps(record, row, errors)
         self._metadata(record, row, errors)
         self._texts(record, row, errors)
+        self._analysis(record, row, errors)
         if _contains_nul(record):
             errors.append("text must not contain the NUL character (\\u0000)")
         return row, errors
@@ -343,6 +352,45 @@ class RowValidator:
             errors.append("metadata values must be strings, numbers, booleans or null")
         row["call_metadata"] = value
 
+    def _analysis(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> None:
+        sentiment = record.get("sentiment") or None
+        if sentiment is not None and sentiment not in set(Sentiment):
+            errors.append(
+                f"sentiment must be one of {', '.join(Sentiment)} (got {sentiment!r})"
+            )
+        summary = record.get("summary") or None
+        if summary is not None and not isinstance(summary, str):
+            errors.append("summary must be text")
+        analysis = record.get("analysis") or None
+        if isinstance(analysis, str):
+            try:
+                analysis = orjson.loads(analysis)
+            except orjson.JSONDecodeError:
+                analysis = []
+        if analysis is not None and not isinstance(analysis, dict):
+            errors.append("analysis must be a JSON object of field values")
+        row.update(sentiment=sentiment, summary=summary, analysis=analysis)
+        row["analysis_status"] = self._analysis_status(record, row, errors)
+
+    def _analysis_status(
+        self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
+    ) -> str:
+        given = record.get("analysis_status") or None
+        if given is not None:
+            if given not in set(AnalysisStatus):
+                errors.append(
+                    f"analysis_status must be one of {', '.join(AnalysisStatus)} "
+                    f"(got {given!r})"
+                )
+            return str(given)
+        if row.get("sentiment") is not None or row.get("analysis") is not None:
+            return AnalysisStatus.COMPLETED
+        if row.get("status") in _active_statuses() or row.get("answered_at"):
+            return AnalysisStatus.PENDING
+        return AnalysisStatus.NOT_APPLICABLE
+
 
 def _active_statuses() -> tuple[CallStatus, ...]:
     return (
@@ -416,9 +464,22 @@ async def import_calls(
         else:
             rows.append(row)
     await repository.insert_many(session, [_to_columns(row) for row in rows])
+    await _queue_analyses(session, rows)
     report.loaded = len(rows)
     report.rejected.sort()
     return report
+
+
+async def _queue_analyses(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Queue the analysis of imported calls that ended answered but have none."""
+    active = _active_statuses()
+    due = [
+        (row["workspace_id"], row["id"], row.get("ended_at") or utc_now())
+        for row in rows
+        if row["analysis_status"] == AnalysisStatus.PENDING
+        and row["status"] not in active
+    ]
+    await queue.enqueue_many(session, queue.ANALYZE, due)
 
 
 def _to_columns(row: dict[str, Any]) -> dict[str, Any]:

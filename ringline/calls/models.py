@@ -9,6 +9,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +41,14 @@ class Call(Base):
     transcript_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(
         JSONDocument(), nullable=True
     )
+    sentiment: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The agent version's post-call fields by name, once the analysis completed.
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONDocument(), nullable=True
+    )
+    analysis_status: Mapped[str] = mapped_column(String(16), default="pending")
+    latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -63,6 +73,28 @@ _list_index("ix_calls_batch", Call.batch_call_id)
 _list_index("ix_calls_end_reason", Call.end_reason)
 _list_index("ix_calls_to_number", Call.to_phone_number)
 _list_index("ix_calls_from_number", Call.from_phone_number)
+_list_index("ix_calls_sentiment", Call.sentiment)
+
+# Call logs sort by duration with calls that have none last, in both directions.
+# These keys put them there and are indexed, so the sort reads an index in order.
+# The numbers are written into the SQL, not bound, so the query's expression is
+# the same as the index's and the database uses the index.
+DURATION_DESC_KEY = func.coalesce(Call.duration_ms, literal_column("-1"))
+DURATION_ASC_KEY = func.coalesce(Call.duration_ms, literal_column(str(2**62)))
+Index(
+    "ix_calls_duration_desc",
+    Call.workspace_id,
+    DURATION_DESC_KEY.desc(),
+    Call.created_at.desc(),
+    Call.id.desc(),
+)
+Index(
+    "ix_calls_duration_asc",
+    Call.workspace_id,
+    DURATION_ASC_KEY,
+    Call.created_at,
+    Call.id,
+)
 
 
 class CallEvent(Base):

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Row,
     Select,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -22,9 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 
 from ringline.calls.filters import CallFilters
-from ringline.calls.models import Call
+from ringline.calls.models import Call, CallEvent
 from ringline.core.database import Reader, SessionReader, UTCDateTime
 from ringline.core.pagination import Position
 
@@ -63,6 +66,28 @@ LIST_COLUMNS = (
     _as_stored(Call.ended_at),
 )
 DETAIL_COLUMNS = (*LIST_COLUMNS, Call.transcript)
+# The call log view: the list columns and the analysis, without the transcript.
+LOG_COLUMNS = (
+    *LIST_COLUMNS,
+    Call.sentiment,
+    Call.summary,
+    _as_stored(Call.analysis),
+    Call.analysis_status,
+    Call.latency_ms,
+)
+COLUMN_SETS = {"list": LIST_COLUMNS, "detail": DETAIL_COLUMNS, "log": LOG_COLUMNS}
+
+# List orders: the sort keys, each ascending or not. The duration keys put
+# calls with no duration last both ways (see models.py).
+SORT_KEYS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "created_at:desc": (("created_at", False), ("id", False)),
+    "created_at:asc": (("created_at", True), ("id", True)),
+    "duration:desc": (("duration_desc", False), ("created_at", False), ("id", False)),
+    "duration:asc": (("duration_asc", True), ("created_at", True), ("id", True)),
+}
+DEFAULT_SORT = "created_at:desc"
+NO_DURATION_DESC = -1
+NO_DURATION_ASC = 2**62
 
 # Filters whose columns lead an index, in the order they are preferred for
 # splitting a multi-value filter into one index range read per value.
@@ -71,6 +96,7 @@ SPLITTABLE = (
     ("agent_ids", Call.agent_id),
     ("batch_call_ids", Call.batch_call_id),
     ("end_reasons", Call.end_reason),
+    ("sentiments", Call.sentiment),
 )
 
 
@@ -82,6 +108,7 @@ VALUE_FILTERS = (
     ("call_directions", Call.call_direction),
     ("types", Call.type),
     ("end_reasons", Call.end_reason),
+    ("sentiments", Call.sentiment),
 )
 NUMBER_FILTERS = (
     ("from_number", Call.from_phone_number),
@@ -104,12 +131,28 @@ class QueryShape:
     numbers: tuple[str, ...] = ()
     created_from: bool = False
     created_before: bool = False
+    duration_min: bool = False
+    duration_max: bool = False
+    search: bool = False
     split: tuple[str, int] | None = None
     after: bool = False
-    detail: bool = False
+    columns: str = "list"
+    sort: str = DEFAULT_SORT
 
 
-def _shape(filters: CallFilters, after: bool, detail: bool) -> QueryShape:
+@dataclass(frozen=True, slots=True)
+class PageWindow:
+    """Which rows of a list to read: how many, from where, in which order."""
+
+    limit: int
+    offset: int = 0
+    after: Position | None = None
+    sort: str = DEFAULT_SORT
+
+
+def _shape(
+    filters: CallFilters, after: bool, columns: str, sort: str = DEFAULT_SORT
+) -> QueryShape:
     split = None
     for field, _column in SPLITTABLE:
         values = getattr(filters, field)
@@ -131,9 +174,13 @@ def _shape(filters: CallFilters, after: bool, detail: bool) -> QueryShape:
         numbers=tuple(n for n, _ in NUMBER_FILTERS if getattr(filters, n) is not None),
         created_from=filters.created_from is not None,
         created_before=filters.created_before is not None,
+        duration_min=filters.duration_min_ms is not None,
+        duration_max=filters.duration_max_ms is not None,
+        search=filters.search_words is not None,
         split=split,
         after=after,
-        detail=detail,
+        columns=columns,
+        sort=sort,
     )
 
 
@@ -152,6 +199,12 @@ def _parameters(
         parameters["created_from"] = filters.created_from
     if shape.created_before:
         parameters["created_before"] = filters.created_before
+    if shape.duration_min:
+        parameters["duration_min"] = filters.duration_min_ms
+    if shape.duration_max:
+        parameters["duration_max"] = filters.duration_max_ms
+    if shape.search:
+        parameters["search"] = filters.search_words
     if shape.split is not None:
         for index, value in enumerate(getattr(filters, shape.split[0])):
             parameters[f"split_{index}"] = value
@@ -173,23 +226,60 @@ def _conditions(shape: QueryShape) -> list[ColumnElement[bool]]:
         conditions.append(Call.created_at >= bindparam("created_from"))
     if shape.created_before:
         conditions.append(Call.created_at < bindparam("created_before"))
+    if shape.duration_min:
+        conditions.append(Call.duration_ms >= bindparam("duration_min"))
+    if shape.duration_max:
+        conditions.append(Call.duration_ms <= bindparam("duration_max"))
+    if shape.search:
+        conditions.append(MatchesWords(bindparam("search")))
     if shape.after:
-        # The first term is a plain range on the index, so both databases seek to
-        # the position; the second only sorts out rows that share its created_at.
-        conditions.append(
-            and_(
-                Call.created_at <= bindparam("after_created_at"),
-                or_(
-                    Call.created_at < bindparam("after_created_at"),
-                    Call.id < bindparam("after_id"),
-                ),
-            )
-        )
+        conditions.append(_after(_sort_columns(shape.sort, Call.__table__.c)))
     return conditions
 
 
-def _ordered(query: Select[Any]) -> Select[Any]:
-    return query.order_by(Call.created_at.desc(), Call.id.desc())
+def _sort_columns(sort: str, columns: Any) -> list[tuple[Any, bool, str]]:
+    """Return (expression, ascending, parameter name) for each key of a sort,
+    over the given columns (the table's, or a merged subquery's)."""
+    expressions = {
+        "created_at": columns.created_at,
+        "id": columns.id,
+        "duration_desc": func.coalesce(
+            columns.duration_ms, literal_column(str(NO_DURATION_DESC))
+        ),
+        "duration_asc": func.coalesce(
+            columns.duration_ms, literal_column(str(NO_DURATION_ASC))
+        ),
+    }
+    return [
+        (expressions[name], ascending, f"after_{name}")
+        for name, ascending in SORT_KEYS[sort]
+    ]
+
+
+def _after(keys: list[tuple[Any, bool, str]]) -> ColumnElement[bool]:
+    """Build the condition for rows after a position in the sort order.
+
+    Each level is a plain range on its key, so both databases seek the index
+    to the position, and only rows tied on that key look at the next one.
+    """
+    (expression, ascending, name), rest = keys[0], keys[1:]
+    value = bindparam(name)
+    beyond = expression > value if ascending else expression < value
+    if not rest:
+        return beyond
+    reached = expression >= value if ascending else expression <= value
+    return and_(reached, or_(beyond, _after(rest)))
+
+
+def _order_by(sort: str, columns: Any) -> list[Any]:
+    return [
+        expression.asc() if ascending else expression.desc()
+        for expression, ascending, _name in _sort_columns(sort, columns)
+    ]
+
+
+def _ordered(query: Select[Any], sort: str) -> Select[Any]:
+    return query.order_by(*_order_by(sort, Call.__table__.c))
 
 
 @lru_cache(maxsize=512)
@@ -200,18 +290,20 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
     limited index read per value, merged: a plain IN made PostgreSQL walk the
     date index and filter, which is slow for rare values.
     """
-    columns = DETAIL_COLUMNS if shape.detail else LIST_COLUMNS
+    columns = COLUMN_SETS[shape.columns]
     conditions = _conditions(shape)
     limit, offset = bindparam("limit"), bindparam("offset")
     if shape.split is None:
-        return _ordered(select(*columns).where(*conditions)).limit(limit).offset(offset)
+        query = _ordered(select(*columns).where(*conditions), shape.sort)
+        return query.limit(limit).offset(offset)
 
     field, count = shape.split
     column = SPLIT_COLUMNS[field]
     branches = []
     for index in range(count):
         branch = _ordered(
-            select(*columns).where(*conditions, column == bindparam(f"split_{index}"))
+            select(*columns).where(*conditions, column == bindparam(f"split_{index}")),
+            shape.sort,
         )
         # Both bounds are named: SQLite renders a LIMIT without OFFSET with an
         # anonymous OFFSET parameter, which the cached parameter list lacks.
@@ -220,7 +312,7 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
     merged = union_all(*branches).subquery()
     return (
         select(*merged.c)
-        .order_by(merged.c.created_at.desc(), merged.c.id.desc())
+        .order_by(*_order_by(shape.sort, merged.c))
         .limit(limit)
         .offset(offset)
     )
@@ -237,6 +329,46 @@ def _count_statement(shape: QueryShape) -> Select[Any]:
 
 
 TIMESTAMP_PARAMETERS = ("created_from", "created_before", "after_created_at")
+
+
+class MatchesWords(ColumnElement[bool]):
+    """True for calls whose transcript or summary contains every search word.
+
+    It reads the full-text index of each database (see the call logs migration);
+    the parameter is the words, turned into each database's query by
+    search_argument.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, words: Any) -> None:
+        self.words = words
+
+
+@compiles(MatchesWords, "sqlite")
+def _matches_words_sqlite(element: MatchesWords, compiler: Any, **kw: Any) -> str:
+    words = compiler.process(element.words, **kw)
+    return (
+        "calls.rowid IN (SELECT rowid FROM call_search "
+        f"WHERE call_search MATCH {words})"
+    )
+
+
+@compiles(MatchesWords, "postgresql")
+def _matches_words_postgresql(element: MatchesWords, compiler: Any, **kw: Any) -> str:
+    words = compiler.process(element.words, **kw)
+    return f"calls.search_vector @@ plainto_tsquery('simple', {words})"
+
+
+def search_argument(words: Sequence[str], dialect: Dialect) -> str:
+    """Return the words as the full-text query of the dialect: all must occur."""
+    if dialect.name == "sqlite":
+        # Each word is a quoted string, so FTS5 reads no operators in it.
+        return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return " ".join(words)
+
+
 # Callables given (sql, arguments) for each statement sent past SQLAlchemy, which
 # its engine events cannot see; the benchmark records its floor queries with it.
 raw_statement_observers: list[Callable[[str, list[Any]], None]] = []
@@ -276,6 +408,8 @@ async def _run_raw(
             parameters[name] = STORED_TIMESTAMP.process_bind_param(
                 parameters[name], dialect
             )
+    if "search" in parameters:
+        parameters["search"] = search_argument(parameters["search"], dialect)
     arguments = [parameters[name] for name in names]
     for observe in raw_statement_observers:
         observe(sql, arguments)
@@ -286,49 +420,117 @@ async def _fetch_page(
     reader: Reader | SessionReader,
     workspace_id: str,
     filters: CallFilters,
-    limit: int,
-    offset: int,
-    after: Position | None,
-    detail: bool,
+    page: PageWindow,
+    columns: str,
 ) -> Sequence[Any]:
-    shape = _shape(filters, after is not None, detail)
+    shape = _shape(filters, page.after is not None, columns, page.sort)
     parameters = _parameters(workspace_id, filters, shape)
-    parameters.update(limit=limit, offset=offset, depth=offset + limit, branch_offset=0)
-    if after is not None:
-        parameters.update(after_created_at=after.created_at, after_id=after.id)
+    parameters.update(
+        limit=page.limit,
+        offset=page.offset,
+        depth=page.offset + page.limit,
+        branch_offset=0,
+    )
+    if page.after is not None:
+        parameters.update(
+            after_created_at=page.after.created_at,
+            after_id=page.after.id,
+            after_duration_desc=page.after.sort_value,
+            after_duration_asc=page.after.sort_value,
+        )
     return await _run_raw(reader, "page", shape, parameters)
 
 
 ID_INDEX = 0
+DURATION_INDEX = 10
 CREATED_AT_INDEX = 14
 
 
-def position_of(row: Sequence[Any]) -> Position:
-    """Return the keyset position of a row read with LIST_COLUMNS."""
+def position_of(row: Sequence[Any], sort: str = DEFAULT_SORT) -> Position:
+    """Return the keyset position of a row read with LIST_COLUMNS first."""
     created_at = row[CREATED_AT_INDEX]
     if isinstance(created_at, str):
         created_at = datetime.fromisoformat(created_at)
-    return Position(created_at, row[ID_INDEX])
+    sort_value = None
+    if sort == "duration:desc":
+        sort_value = _or_default(row[DURATION_INDEX], NO_DURATION_DESC)
+    elif sort == "duration:asc":
+        sort_value = _or_default(row[DURATION_INDEX], NO_DURATION_ASC)
+    return Position(created_at, row[ID_INDEX], sort_value)
+
+
+def _or_default(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 async def list_page(
     reader: Reader,
     workspace_id: str,
     filters: CallFilters,
-    limit: int,
-    offset: int,
-    after: Position | None,
+    page: PageWindow,
+    columns: str = "list",
 ) -> Sequence[Any]:
-    return await _fetch_page(
-        reader, workspace_id, filters, limit, offset, after, detail=False
-    )
+    """Read one page of calls; columns is "list" or "log" (with the analysis)."""
+    return await _fetch_page(reader, workspace_id, filters, page, columns)
 
 
 async def count(reader: Reader, workspace_id: str, filters: CallFilters) -> int:
-    shape = _shape(filters, after=False, detail=False)
+    shape = _shape(filters, after=False, columns="list")
     parameters = _parameters(workspace_id, filters, shape)
     rows = await _run_raw(reader, "count", shape, parameters)
     return rows[0][0]
+
+
+def _log_statement(with_conversation: bool) -> Select[Any]:
+    columns: tuple[Any, ...] = LOG_COLUMNS
+    if with_conversation:
+        columns = (*LOG_COLUMNS, Call.transcript, _as_stored(Call.transcript_segments))
+    return select(*columns).where(
+        Call.id == bindparam("call_id"), Call.workspace_id == bindparam("workspace_id")
+    )
+
+
+TIMELINE_STATEMENT = (
+    select(CallEvent.event, _as_stored(CallEvent.occurred_at))
+    .where(CallEvent.call_id == bindparam("call_id"))
+    .order_by(CallEvent.occurred_at, CallEvent.id)
+)
+FIXED_STATEMENTS: dict[str, Select[Any]] = {
+    "log": _log_statement(with_conversation=False),
+    "log_details": _log_statement(with_conversation=True),
+    "timeline": TIMELINE_STATEMENT,
+}
+
+
+async def _run_fixed(
+    reader: Reader, name: str, parameters: dict[str, Any]
+) -> list[Any]:
+    """Run one of FIXED_STATEMENTS straight on the driver, compiled once."""
+    key = (name, "fixed", reader.dialect.name)
+    compiled = _compiled_statements.get(key)  # type: ignore[call-overload]
+    if compiled is None:
+        result = FIXED_STATEMENTS[name].compile(dialect=reader.dialect)
+        compiled = (str(result), list(result.positiontup or []))
+        _compiled_statements[key] = compiled  # type: ignore[index]
+    sql, names = compiled
+    return await reader.fetch(sql, [parameters[name] for name in names])
+
+
+async def get_log(
+    reader: Reader, workspace_id: str, call_id: str, with_conversation: bool
+) -> Sequence[Any] | None:
+    """Read one call log row (LOG_COLUMNS), with the transcript and its segments
+    after them when with_conversation is set."""
+    name = "log_details" if with_conversation else "log"
+    rows = await _run_fixed(
+        reader, name, {"call_id": call_id, "workspace_id": workspace_id}
+    )
+    return rows[0] if rows else None
+
+
+async def timeline(reader: Reader, call_id: str) -> list[Any]:
+    """Return the (event, occurred_at) moments of a call in time order."""
+    return await _run_fixed(reader, "timeline", {"call_id": call_id})
 
 
 async def get_detail(
@@ -378,9 +580,8 @@ async def iterate(
     """Yield every matching call in list order, one keyset page at a time."""
     after: Position | None = None
     while True:
-        rows = await _fetch_page(
-            reader, workspace_id, filters, batch_size, 0, after, detail=True
-        )
+        window = PageWindow(limit=batch_size, after=after)
+        rows = await _fetch_page(reader, workspace_id, filters, window, "detail")
         for row in rows:
             yield row
         if len(rows) < batch_size:

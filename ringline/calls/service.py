@@ -82,14 +82,8 @@ async def _page_and_total(
 ) -> tuple[Sequence[Any], int | None]:
     """Read the page, one row more to show whether a next page exists, and the
     total when asked; the two queries run side by side on two connections."""
-    page = repository.list_page(
-        reader,
-        workspace_id,
-        filters,
-        request.limit + 1,
-        request.offset,
-        request.after,
-    )
+    window = repository.PageWindow(request.limit + 1, request.offset, request.after)
+    page = repository.list_page(reader, workspace_id, filters, window)
     if not request.include_total:
         return await page, None
     total = repository.count(reader, workspace_id, filters)

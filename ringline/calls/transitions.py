@@ -5,8 +5,10 @@ from datetime import datetime
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringline.calls.enums import CallStatus
+from ringline.calls.enums import AnalysisStatus, CallStatus
 from ringline.calls.models import Call, CallEvent
+from ringline.jobs.models import Job
+from ringline.jobs.queue import ANALYZE
 
 S = CallStatus
 ALLOWED_MOVES: dict[CallStatus, frozenset[CallStatus]] = {
@@ -67,7 +69,27 @@ def apply_move(
         call.end_reason = end_reason
         call.ended_at = at
         call.duration_ms = _talk_time_ms(call.answered_at, at)
+        _queue_analysis(session, call, at)
     record_event(session, call.id, TIMELINE_EVENTS.get(target, "call_ended"), at)
+
+
+def _queue_analysis(session: AsyncSession, call: Call, at: datetime) -> None:
+    """Queue the post-call analysis of an answered call in the ending transaction;
+    a call never answered has nothing to analyse."""
+    if call.answered_at is None:
+        call.analysis_status = AnalysisStatus.NOT_APPLICABLE
+        return
+    call.analysis_status = AnalysisStatus.PENDING
+    session.add(
+        Job(
+            kind=ANALYZE,
+            workspace_id=call.workspace_id,
+            call_id=call.id,
+            attempt=1,
+            due_at=at,
+            created_at=at,
+        )
+    )
 
 
 def _talk_time_ms(answered_at: datetime | None, ended_at: datetime) -> int:

@@ -27,6 +27,8 @@ class Position:
 
     created_at: datetime
     id: str
+    # The value of the first sort key when the list is not in created_at order.
+    sort_value: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,13 @@ class CursorCodec:
 
     def encode(self, position: Position, page: int, fingerprint: str) -> str:
         payload = orjson.dumps(
-            [format_timestamp(position.created_at), position.id, page, fingerprint]
+            [
+                format_timestamp(position.created_at),
+                position.id,
+                page,
+                fingerprint,
+                position.sort_value,
+            ]
         )
         body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{body}.{self._sign(payload)}"
@@ -104,13 +112,14 @@ class CursorCodec:
         if not hmac.compare_digest(expected, signature.encode()):
             raise invalid
 
-        created_at, call_id, page, issued_for = orjson.loads(payload)
+        created_at, call_id, page, issued_for, sort_value = orjson.loads(payload)
         if issued_for != fingerprint:
             raise PaginationError(
                 "cursor was issued for other filters or another sort; "
                 "repeat the request with the same filters or drop cursor"
             )
-        return Position(datetime.fromisoformat(created_at), call_id), page
+        position = Position(datetime.fromisoformat(created_at), call_id, sort_value)
+        return position, page
 
 
 def fingerprint(parts: object) -> str:

@@ -46,8 +46,10 @@ class Worker:
         runner: CallRunner,
         settings: WorkerSettings,
         worker_id: str | None = None,
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.read_sessionmaker = read_sessionmaker or sessionmaker
         self.runner = runner
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
@@ -64,13 +66,27 @@ class Worker:
                 except Exception:
                     log.exception("worker.claim_failed")
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_s)
+                    await asyncio.wait_for(stop.wait(), timeout=await self._pause())
                 except TimeoutError:
                     pass
         finally:
             await self._drain()
             heartbeat.cancel()
             log.info("worker.stopped", worker_id=self.worker_id)
+
+    async def _pause(self) -> float:
+        """Return how long to wait before the next claim: the poll interval, or
+        less when a scheduled call falls due sooner, so it is dialed on time."""
+        try:
+            async with self.read_sessionmaker() as session:
+                due_at = await jobs.next_due_at(session, DIAL)
+        except Exception as error:  # the poll interval still applies
+            log.warning("worker.next_due_failed", error=str(error))
+            return self.settings.poll_s
+        if due_at is None:
+            return self.settings.poll_s
+        seconds = (due_at - utc_now()).total_seconds()
+        return min(self.settings.poll_s, max(0.0, seconds))
 
     async def _drain(self) -> None:
         if self.running:
@@ -166,4 +182,5 @@ def create_worker(
             poll_s=settings.worker_poll_seconds,
             lease_s=settings.worker_lease_seconds,
         ),
+        read_sessionmaker=read_sessionmaker,
     )

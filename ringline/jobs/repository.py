@@ -113,3 +113,11 @@ async def release(session: AsyncSession, job_id: int, due_at: datetime) -> None:
 async def count_due(session: AsyncSession, kind: str, now: datetime) -> int:
     query = select(func.count()).where(*_claimable(kind, now))
     return await session.scalar(query) or 0
+
+
+async def next_due_at(session: AsyncSession, kind: str) -> datetime | None:
+    """Return when the earliest unclaimed job of kind falls due, if there is one."""
+    query = select(func.min(Job.due_at)).where(
+        Job.kind == kind, Job.locked_until.is_(None)
+    )
+    return await session.scalar(query)

@@ -1,0 +1,95 @@
+"""Reading call logs: the analysis view of calls, listed, one, or in detail."""
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from ringline.call_logs.filters import parse_log_filters, parse_sort
+from ringline.call_logs.serializers import call_log_details_to_dict, call_log_to_dict
+from ringline.calls import repository
+from ringline.calls.filters import parse_paging, raise_if_errors
+from ringline.calls.service import validate_call_id
+from ringline.core.database import Reader
+from ringline.core.errors import InvalidRequest, NotFound
+from ringline.core.pagination import (
+    CursorCodec,
+    PageRequest,
+    PaginationError,
+    fingerprint,
+    page_meta,
+)
+from ringline.keys.service import Principal
+
+TRANSCRIPT_INDEX = len(repository.LOG_COLUMNS)
+
+
+async def list_call_logs(
+    reader: Reader,
+    principal: Principal,
+    params: Mapping[str, str],
+    cursors: CursorCodec,
+) -> dict[str, Any]:
+    errors: list[str] = []
+    filters = parse_log_filters(params, errors)
+    sort = parse_sort(params, errors)
+    page, limit, include_total = parse_paging(params, errors)
+    raise_if_errors(errors)
+
+    # The workspace and the sort are part of the fingerprint, so a cursor only
+    # continues the list it came from.
+    issued_for = fingerprint(
+        ["call_logs", principal.workspace_id, sort, filters.fingerprint_parts()]
+    )
+    after = None
+    if params.get("cursor") is not None:
+        try:
+            after, page = cursors.decode(params["cursor"], issued_for)
+        except PaginationError as error:
+            raise InvalidRequest(str(error)) from None
+    request = PageRequest(page, limit, include_total, after)
+
+    window = repository.PageWindow(limit + 1, request.offset, after, sort)
+    rows_read = repository.list_page(
+        reader, principal.workspace_id, filters, window, columns="log"
+    )
+    if include_total:
+        total_read = repository.count(reader, principal.workspace_id, filters)
+        rows, total = await asyncio.gather(rows_read, total_read)
+    else:
+        rows, total = await rows_read, None
+
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        position = repository.position_of(rows[-1], sort)
+        next_cursor = cursors.encode(position, page + 1, issued_for)
+    return {
+        "data": [call_log_to_dict(row) for row in rows],
+        "meta": page_meta(request, total, next_cursor),
+    }
+
+
+async def get_call_log(
+    reader: Reader, principal: Principal, call_id: str
+) -> dict[str, Any]:
+    validate_call_id(call_id)
+    row = await repository.get_log(
+        reader, principal.workspace_id, call_id, with_conversation=False
+    )
+    if row is None:
+        raise NotFound(f"call log {call_id} not found")
+    return call_log_to_dict(row)
+
+
+async def get_call_log_details(
+    reader: Reader, principal: Principal, call_id: str
+) -> dict[str, Any]:
+    validate_call_id(call_id)
+    row = await repository.get_log(
+        reader, principal.workspace_id, call_id, with_conversation=True
+    )
+    if row is None:
+        raise NotFound(f"call log {call_id} not found")
+    moments = await repository.timeline(reader, call_id)
+    transcript, segments = row[TRANSCRIPT_INDEX], row[TRANSCRIPT_INDEX + 1]
+    return call_log_details_to_dict(row, transcript, segments, moments)

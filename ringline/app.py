@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -25,8 +26,11 @@ from ringline.core.openapi import install_openapi
 from ringline.core.pagination import CursorCodec
 from ringline.core.ratelimit import RateLimiter
 from ringline.core.settings import Settings, resolve_secret_key
+from ringline.dialing.recordings import LocalRecordingStore
 from ringline.dialing.worker import create_worker
 from ringline.keys.cache import KeyCache
+from ringline.recordings.routes import router as recordings_router
+from ringline.recordings.signing import RecordingLinks
 
 log = structlog.get_logger()
 
@@ -79,6 +83,10 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     )
     app.state.settings = settings
     app.state.cursors = CursorCodec(secret_key)
+    app.state.recording_links = RecordingLinks(
+        secret_key, timedelta(seconds=settings.recording_link_seconds)
+    )
+    app.state.recording_store = LocalRecordingStore(settings.recordings_dir)
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit, settings.rate_limit_window_seconds
     )
@@ -88,6 +96,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     app.include_router(calls_router)
     app.include_router(call_logs_router)
     app.include_router(agents_router)
+    app.include_router(recordings_router)
     _add_health_routes(app)
     return app
 

@@ -8,6 +8,7 @@ from ringline.core.dependencies import Cursors, Reads, require
 from ringline.core.http import cacheable_json_response, query_values
 from ringline.core.openapi import PAGING_PARAMETERS, error_responses, query_parameters
 from ringline.keys.service import Principal
+from ringline.recordings.dependencies import linker_for
 
 router = APIRouter(prefix="/v1/call-logs", tags=["call logs"])
 CanRead = Annotated[Principal, Depends(require("calls:read"))]
@@ -42,8 +43,9 @@ LIST_PARAMETERS = query_parameters(
 async def list_call_logs(
     request: Request, reader: Reads, principal: CanRead, cursors: Cursors
 ) -> Response:
+    link = linker_for(request, principal)
     payload = await service.list_call_logs(
-        reader, principal, query_values(request), cursors
+        reader, principal, query_values(request), cursors, link
     )
     return cacheable_json_response(request, payload)
 
@@ -57,7 +59,8 @@ async def list_call_logs(
 async def get_call_log(
     request: Request, reader: Reads, principal: CanRead, call_id: str
 ) -> Response:
-    payload = await service.get_call_log(reader, principal, call_id)
+    link = linker_for(request, principal)
+    payload = await service.get_call_log(reader, principal, call_id, link)
     return cacheable_json_response(request, payload)
 
 
@@ -70,5 +73,6 @@ async def get_call_log(
 async def get_call_log_details(
     request: Request, reader: Reads, principal: CanRead, call_id: str
 ) -> Response:
-    payload = await service.get_call_log_details(reader, principal, call_id)
+    link = linker_for(request, principal)
+    payload = await service.get_call_log_details(reader, principal, call_id, link)
     return cacheable_json_response(request, payload)

@@ -5,7 +5,7 @@ from typing import Any
 
 import orjson
 
-from ringline.calls.serializers import call_to_dict, format_timestamp
+from ringline.calls.serializers import Linker, call_to_dict, format_timestamp, no_link
 
 # Positions of the analysis columns in a row read with the repository's
 # LOG_COLUMNS, after the 19 list columns.
@@ -22,9 +22,9 @@ def analysis_value(value: dict[str, Any] | str | None) -> Any:
     return value
 
 
-def call_log_to_dict(row: Sequence[Any]) -> dict[str, Any]:
+def call_log_to_dict(row: Sequence[Any], link: Linker = no_link) -> dict[str, Any]:
     """Build the call log object from a row of LOG_COLUMNS."""
-    log = call_to_dict(row)
+    log = call_to_dict(row, link)  # type: ignore[arg-type]
     log["call_id"] = log["id"]
     log["sentiment"] = row[SENTIMENT]
     log["summary"] = row[SUMMARY]
@@ -39,9 +39,10 @@ def call_log_details_to_dict(
     transcript: str | None,
     segments: list[dict[str, Any]] | str | None,
     timeline: Sequence[tuple[str, Any]],
+    link: Linker = no_link,
 ) -> dict[str, Any]:
     """Build the details object: the call log with its conversation and timeline."""
-    log = call_log_to_dict(row)
+    log = call_log_to_dict(row, link)
     log["transcript"] = transcript
     if isinstance(segments, str):
         segments = orjson.Fragment(segments)  # type: ignore[assignment]

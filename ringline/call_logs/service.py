@@ -8,6 +8,7 @@ from ringline.call_logs.filters import parse_log_filters, parse_sort
 from ringline.call_logs.serializers import call_log_details_to_dict, call_log_to_dict
 from ringline.calls import repository
 from ringline.calls.filters import parse_paging, raise_if_errors
+from ringline.calls.serializers import Linker, no_link
 from ringline.calls.service import validate_call_id
 from ringline.core.database import Reader
 from ringline.core.errors import InvalidRequest, NotFound
@@ -28,6 +29,7 @@ async def list_call_logs(
     principal: Principal,
     params: Mapping[str, str],
     cursors: CursorCodec,
+    link: Linker = no_link,
 ) -> dict[str, Any]:
     errors: list[str] = []
     filters = parse_log_filters(params, errors)
@@ -64,13 +66,13 @@ async def list_call_logs(
         position = repository.position_of(rows[-1], sort)
         next_cursor = cursors.encode(position, page + 1, issued_for)
     return {
-        "data": [call_log_to_dict(row) for row in rows],
+        "data": [call_log_to_dict(row, link) for row in rows],
         "meta": page_meta(request, total, next_cursor),
     }
 
 
 async def get_call_log(
-    reader: Reader, principal: Principal, call_id: str
+    reader: Reader, principal: Principal, call_id: str, link: Linker = no_link
 ) -> dict[str, Any]:
     validate_call_id(call_id)
     row = await repository.get_log(
@@ -78,11 +80,11 @@ async def get_call_log(
     )
     if row is None:
         raise NotFound(f"call log {call_id} not found")
-    return call_log_to_dict(row)
+    return call_log_to_dict(row, link)
 
 
 async def get_call_log_details(
-    reader: Reader, principal: Principal, call_id: str
+    reader: Reader, principal: Principal, call_id: str, link: Linker = no_link
 ) -> dict[str, Any]:
     validate_call_id(call_id)
     row = await repository.get_log(
@@ -92,4 +94,4 @@ async def get_call_log_details(
         raise NotFound(f"call log {call_id} not found")
     moments = await repository.timeline(reader, call_id)
     transcript, segments = row[TRANSCRIPT_INDEX], row[TRANSCRIPT_INDEX + 1]
-    return call_log_details_to_dict(row, transcript, segments, moments)
+    return call_log_details_to_dict(row, transcript, segments, moments, link)

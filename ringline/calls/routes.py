@@ -18,6 +18,7 @@ from ringline.core.openapi import (
     query_parameters,
 )
 from ringline.keys.service import Principal
+from ringline.recordings.dependencies import linker_for
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 CanRead = Annotated[Principal, Depends(require("calls:read"))]
@@ -57,8 +58,9 @@ LIST_PARAMETERS = query_parameters(
 async def list_calls(
     request: Request, reader: Reads, principal: CanRead, cursors: Cursors
 ) -> Response:
+    link = linker_for(request, principal)
     payload = await service.list_calls(
-        reader, principal, query_values(request), cursors
+        reader, principal, query_values(request), cursors, link
     )
     return cacheable_json_response(request, payload)
 
@@ -72,7 +74,8 @@ async def list_calls(
 async def get_call(
     request: Request, session: ReadSession, principal: CanRead, call_id: str
 ) -> Response:
-    payload = await service.get_call(session, principal, call_id)
+    link = linker_for(request, principal)
+    payload = await service.get_call(session, principal, call_id, link)
     return cacheable_json_response(request, payload)
 
 

@@ -4,6 +4,7 @@ Rows are encoded by hand into dicts and then by orjson, once per response:
 FastAPI's generic encoder costs about a millisecond per page of calls.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,16 @@ def duration_seconds(duration_ms: int | None) -> int | None:
     return (duration_ms + 500) // 1000
 
 
-def call_to_dict(row: Row[Any]) -> dict[str, Any]:
+# Gives a call's recording_url from its id and stored recording path.
+Linker = Callable[[str, str | None], str | None]
+
+
+def no_link(call_id: str, recording_path: str | None) -> None:
+    """The Linker of outputs that carry no links, such as exports."""
+    return None
+
+
+def call_to_dict(row: Row[Any], link: Linker = no_link) -> dict[str, Any]:
     """Build the call object from a row with the columns of LIST_COLUMNS, in order."""
     (
         call_id,
@@ -51,7 +61,7 @@ def call_to_dict(row: Row[Any]) -> dict[str, Any]:
         status,
         end_reason,
         duration_ms,
-        _recording_path,
+        recording_path,
         metadata,
         scheduled_at,
         created_at,
@@ -73,8 +83,7 @@ def call_to_dict(row: Row[Any]) -> dict[str, Any]:
         "end_reason": end_reason,
         "duration_seconds": duration_seconds(duration_ms),
         "duration_ms": duration_ms,
-        # NOTE: recordings are not produced yet, so there is no link to sign.
-        "recording_url": None,
+        "recording_url": link(call_id, recording_path),
         "metadata": metadata_value(metadata),
         "scheduled_at": format_timestamp(scheduled_at),
         "created_at": format_timestamp(created_at),
@@ -85,9 +94,9 @@ def call_to_dict(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def call_detail_to_dict(row: Row[Any]) -> dict[str, Any]:
+def call_detail_to_dict(row: Row[Any], link: Linker = no_link) -> dict[str, Any]:
     """Build the call object with its transcript from a row of DETAIL_COLUMNS."""
-    call = call_to_dict(row)
+    call = call_to_dict(row, link)
     call["transcript"] = row[19]
     return call
 

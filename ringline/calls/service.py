@@ -13,7 +13,12 @@ from ringline.calls.filters import (
     parse_paging,
     raise_if_errors,
 )
-from ringline.calls.serializers import call_detail_to_dict, call_to_dict
+from ringline.calls.serializers import (
+    Linker,
+    call_detail_to_dict,
+    call_to_dict,
+    no_link,
+)
 from ringline.core.database import Reader
 from ringline.core.errors import InvalidRequest, NotFound
 from ringline.core.ids import is_valid_id
@@ -56,6 +61,7 @@ async def list_calls(
     principal: Principal,
     params: Mapping[str, str],
     cursors: CursorCodec,
+    link: Linker = no_link,
 ) -> dict[str, Any]:
     filters, request, issued_for = parse_list_request(
         params, cursors, principal.workspace_id
@@ -72,7 +78,7 @@ async def list_calls(
         next_position = repository.position_of(rows[-1])
         next_cursor = cursors.encode(next_position, request.page + 1, issued_for)
     return {
-        "data": [call_to_dict(row) for row in rows],
+        "data": [call_to_dict(row, link) for row in rows],
         "meta": page_meta(request, total, next_cursor),
     }
 
@@ -100,10 +106,10 @@ def validate_call_id(call_id: str) -> None:
 
 
 async def get_call(
-    session: AsyncSession, principal: Principal, call_id: str
+    session: AsyncSession, principal: Principal, call_id: str, link: Linker = no_link
 ) -> dict[str, Any]:
     validate_call_id(call_id)
     row = await repository.get_detail(session, principal.workspace_id, call_id)
     if row is None:
         raise NotFound(f"call {call_id} not found")
-    return call_detail_to_dict(row)
+    return call_detail_to_dict(row, link)

@@ -18,6 +18,9 @@ ERROR_DESCRIPTIONS = {
     429: "Rate limit exceeded; see Retry-After.",
 }
 
+# Signed recording links work without an API key.
+KEYLESS_PATHS = "/v1/recordings/"
+
 
 PAGING_PARAMETERS = (
     ("page", "Page number from 1 (default 1)."),
@@ -64,7 +67,7 @@ def install_openapi(app: FastAPI) -> None:
         for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
                 operation.get("responses", {}).pop("422", None)
-                if path.startswith("/v1/"):
+                if path.startswith("/v1/") and not path.startswith(KEYLESS_PATHS):
                     operation["security"] = [{"apiKey": []}]
         components = schema.setdefault("components", {})
         for name in ("HTTPValidationError", "ValidationError"):

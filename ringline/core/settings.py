@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     rate_limit: int = Field(600, ge=0, description="Requests per minute per key.")
     rate_limit_window_seconds: int = Field(60, ge=1)
     recordings_dir: Path = Path("./var/recordings")
+    recording_link_seconds: int = Field(
+        86_400,
+        ge=60,
+        description="How long a signed recording_url stays valid, in seconds.",
+    )
     var_dir: Path = Path("./var")
     max_body_bytes: int = Field(1_048_576, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

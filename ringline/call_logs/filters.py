@@ -100,13 +100,13 @@ def _parse_search(raw: str | None, errors: list[str]) -> tuple[str, ...] | None:
 
 def parse_sort(params: Mapping[str, str], errors: list[str]) -> str:
     """Return the list order: created_at=asc|desc or duration=asc|desc."""
-    given = [name for name in SORT_PARAMETERS if params.get(name) is not None]
-    if len(given) > 1:
+    present = [name for name in SORT_PARAMETERS if params.get(name) is not None]
+    if len(present) > 1:
         errors.append("sort by created_at or by duration, not both")
         return "created_at:desc"
-    if not given:
+    if not present:
         return "created_at:desc"
-    name = given[0]
+    name = present[0]
     direction = params[name].strip().lower()
     if direction not in SORT_DIRECTIONS:
         errors.append(f"{name} must be asc or desc (got {params[name][:20]!r})")

@@ -15,7 +15,8 @@ SENTIMENT, SUMMARY, ANALYSIS, ANALYSIS_STATUS, LATENCY_MS = range(19, 24)
 def analysis_value(value: dict[str, Any] | str | None) -> Any:
     """Return the analysis object for orjson: stored JSON text is embedded as it
     is, and a call not analysed (yet) has an empty object."""
-    if value is None:
+    # The JSON column stores a missing document as the JSON text null.
+    if value is None or value == "null":
         return {}
     if isinstance(value, str):
         return orjson.Fragment(value)
@@ -44,9 +45,11 @@ def call_log_details_to_dict(
     """Build the details object: the call log with its conversation and timeline."""
     log = call_log_to_dict(row, link)
     log["transcript"] = transcript
-    if isinstance(segments, str):
+    if segments is None or segments == "null":
+        segments = []
+    elif isinstance(segments, str):
         segments = orjson.Fragment(segments)  # type: ignore[assignment]
-    log["transcript_segments"] = segments if segments is not None else []
+    log["transcript_segments"] = segments
     log["timeline"] = [
         {"event": event, "timestamp": format_timestamp(at)} for event, at in timeline
     ]

@@ -1,4 +1,5 @@
-"""The worker: claims due dial jobs and runs each call as an asyncio task.
+"""The worker: claims due dial jobs and runs each call as an asyncio task, and
+claims analysis jobs of ended calls.
 
 Several workers, in one process or many, on one machine or several sharing a
 PostgreSQL database, share the queue: a job is claimed with a lease that the
@@ -15,6 +16,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ringline.analysis.job import AnalysisRunner, ModelSettings
 from ringline.core.database import transaction
 from ringline.core.ids import random_string
 from ringline.core.settings import Settings
@@ -23,9 +25,13 @@ from ringline.dialing.providers import SandboxProvider, SandboxTiming
 from ringline.dialing.recordings import LocalRecordingStore
 from ringline.dialing.runner import CallRunner, ClaimedJob, RunnerSettings
 from ringline.jobs import repository as jobs
-from ringline.jobs.queue import DIAL
+from ringline.jobs.queue import ANALYZE, DIAL
 
 log = structlog.get_logger()
+
+# Analyses run at once per worker. Offline analysis is CPU work in threads, so
+# more would only queue behind the interpreter lock.
+ANALYSIS_CAPACITY = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +53,12 @@ class Worker:
         settings: WorkerSettings,
         worker_id: str | None = None,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        analyses: AnalysisRunner | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = read_sessionmaker or sessionmaker
+        self.analyses = analyses
+        self.analysing: dict[int, asyncio.Task[None]] = {}
         self.runner = runner
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
@@ -89,17 +98,42 @@ class Worker:
         return min(self.settings.poll_s, max(0.0, seconds))
 
     async def _drain(self) -> None:
-        if self.running:
+        if self.running or self.analysing:
             log.info("worker.waiting_for_calls", count=len(self.running))
-            await asyncio.gather(*self.running.values(), return_exceptions=True)
+            tasks = [*self.running.values(), *self.analysing.values()]
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _claim_and_start(self) -> None:
         free = self.settings.capacity - len(self.running)
-        if free <= 0:
+        if free > 0:
+            for job in await self.claim(free):
+                task = asyncio.create_task(self._run(job))
+                self.running[job.id] = task
+        await self._claim_analyses()
+
+    async def _claim_analyses(self) -> None:
+        free = ANALYSIS_CAPACITY - len(self.analysing)
+        if self.analyses is None or free <= 0:
             return
-        for job in await self.claim(free):
-            task = asyncio.create_task(self._run(job))
-            self.running[job.id] = task
+        now = utc_now()
+        until = now + timedelta(seconds=self.settings.lease_s)
+        async with transaction(self.sessionmaker) as session:
+            rows = await jobs.claim(
+                session, ANALYZE, None, self.worker_id, now, until, free
+            )
+        for job_id, call_id, _workspace_id, _attempt in rows:
+            task = asyncio.create_task(self._analyse(job_id, call_id))
+            self.analysing[job_id] = task
+
+    async def _analyse(self, job_id: int, call_id: str) -> None:
+        assert self.analyses is not None
+        try:
+            await self.analyses.run(job_id, call_id)
+        except Exception:
+            # The lease is left to expire, so the analysis is tried again.
+            log.exception("worker.analysis_failed", call_id=call_id)
+        finally:
+            self.analysing.pop(job_id, None)
 
     async def _run(self, job: ClaimedJob) -> None:
         try:
@@ -145,9 +179,8 @@ class Worker:
             until = utc_now() + timedelta(seconds=self.settings.lease_s)
             try:
                 async with transaction(self.sessionmaker) as session:
-                    await jobs.extend_leases(
-                        session, self.worker_id, list(self.running), until
-                    )
+                    held = [*self.running, *self.analysing]
+                    await jobs.extend_leases(session, self.worker_id, held, until)
             except Exception:
                 log.exception("worker.heartbeat_failed")
 
@@ -183,4 +216,11 @@ def create_worker(
             lease_s=settings.worker_lease_seconds,
         ),
         read_sessionmaker=read_sessionmaker,
+        analyses=AnalysisRunner(
+            sessionmaker,
+            read_sessionmaker,
+            ModelSettings(
+                settings.llm_base_url, settings.llm_model, settings.llm_api_key
+            ),
+        ),
     )

@@ -59,18 +59,19 @@ async def count_running(
 async def claim(
     session: AsyncSession,
     kind: str,
-    workspace_id: str,
+    workspace_id: str | None,
     worker_id: str,
     now: datetime,
     locked_until: datetime,
     limit: int,
 ) -> Sequence[Row]:
-    """Lock up to limit due jobs of one workspace for this worker, oldest first."""
+    """Lock up to limit due jobs for this worker, oldest first: of one workspace,
+    or of any when workspace_id is None."""
+    conditions = _claimable(kind, now)
+    if workspace_id is not None:
+        conditions.append(Job.workspace_id == workspace_id)
     candidates = (
-        select(Job.id)
-        .where(*_claimable(kind, now), Job.workspace_id == workspace_id)
-        .order_by(Job.due_at, Job.id)
-        .limit(limit)
+        select(Job.id).where(*conditions).order_by(Job.due_at, Job.id).limit(limit)
     )
     if session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)

@@ -295,3 +295,48 @@ async def test_two_sorts_rejected(api: Api) -> None:
 
     assert response.status_code == 400
     assert "not both" in response.json()["message"]
+
+
+async def test_same_call_reads_same_everywhere(api: Api) -> None:
+    workspace = await api.workspace()
+    (call_id,) = await api.seed(
+        workspace,
+        [
+            answered(
+                42.5,
+                sentiment="neutral",
+                summary="Asked to call back.",
+                transcript="Agent: Hi\nUser: Call me later.",
+                metadata={"customer": "Zoë"},
+            )
+        ],
+    )
+
+    listed = (await api.get("/v1/calls", workspace)).json()["data"][0]
+    got = (await api.get(f"/v1/calls/{call_id}", workspace)).json()
+    logged = (await api.get("/v1/call-logs", workspace)).json()["data"][0]
+    log = (await api.get(f"/v1/call-logs/{call_id}", workspace)).json()
+    details = (await api.get(f"/v1/call-logs/{call_id}/details", workspace)).json()
+
+    for name, value in listed.items():
+        assert got[name] == value, name
+        assert logged[name] == value, name
+        assert log[name] == value, name
+        assert details[name] == value, name
+    assert logged == log
+    assert details["transcript"] == got["transcript"]
+    assert got["transcript"] == "Agent: Hi\nUser: Call me later."
+
+
+async def test_call_log_etag_gives_304(api: Api) -> None:
+    workspace = await api.workspace()
+    (call_id,) = await api.seed(workspace, [answered(10)])
+    first = await api.get(f"/v1/call-logs/{call_id}/details", workspace)
+
+    again = await api.get(
+        f"/v1/call-logs/{call_id}/details",
+        workspace,
+        headers={"If-None-Match": first.headers["etag"]},
+    )
+
+    assert again.status_code == 304

@@ -106,7 +106,8 @@ async def test_timeline_records_every_move(live: Api) -> None:
             )
         )
 
-    assert [event for event, _ in events] == [
+    # The analysis may already have added its own moment after these.
+    assert [event for event, _ in events][:5] == [
         "call_created",
         "call_initiated",
         "call_ringing",

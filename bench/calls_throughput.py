@@ -27,6 +27,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import orjson
+from sections import THROUGHPUT_HEADING, replace_section
 from sqlalchemy import func, select, text
 
 from ringline.agents.schemas import AgentCreate, AgentUpdate
@@ -43,7 +44,6 @@ from ringline.core.database import (
 from ringline.core.migrations import migrate
 from ringline.keys.service import create_key
 from ringline.workspaces.service import create_workspace
-from sections import THROUGHPUT_HEADING, replace_section
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"

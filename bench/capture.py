@@ -61,11 +61,11 @@ async def capture_requests(
     database_url: str,
     secret_key: str,
     token: str,
-    requests: Mapping[str, Mapping[str, str]],
+    requests: Mapping[str, tuple[str, Mapping[str, str]]],
 ) -> dict[str, CapturedRequest]:
-    """Send each GET /v1/calls request twice and return what the second one ran.
+    """Send each GET request twice and return what the second one ran.
 
-    requests maps a name to the query parameters of one request.
+    requests maps a name to the path and query parameters of one request.
     """
     with tempfile.TemporaryDirectory(prefix="ringline-capture-") as var_dir:
         settings = Settings(
@@ -82,7 +82,7 @@ async def capture_requests(
 
 
 async def _send_all(
-    app: Any, token: str, requests: Mapping[str, Mapping[str, str]]
+    app: Any, token: str, requests: Mapping[str, tuple[str, Mapping[str, str]]]
 ) -> dict[str, CapturedRequest]:
     recorded: list[Statement] = []
 
@@ -103,12 +103,12 @@ async def _send_all(
         async with httpx.AsyncClient(
             transport=transport, base_url="http://ringline.invalid"
         ) as client:
-            for name, params in requests.items():
+            for name, (path, params) in requests.items():
                 # The first request may fill caches (such as a key cache), so
                 # the second one shows what every later request sends.
-                await client.get("/v1/calls", params=params, headers=headers)
+                await client.get(path, params=params, headers=headers)
                 recorded.clear()
-                response = await client.get("/v1/calls", params=params, headers=headers)
+                response = await client.get(path, params=params, headers=headers)
                 if response.status_code != 200:
                     raise RuntimeError(
                         f"request {name} failed with {response.status_code}: "

@@ -32,6 +32,7 @@ import sections
 import servers
 from capture import CapturedRequest, Statement, capture_requests
 from loaders import LoadedDatabase
+
 from ringline.core.logging import configure_logging
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -235,7 +236,7 @@ def bench_database(
                 loaded.url,
                 secret_key,
                 loaded.token,
-                {kind.name: kind.params for kind in kinds},
+                {kind.name: (kind.scenario.path, kind.params) for kind in kinds},
             )
         )
         floor_url = stack.enter_context(

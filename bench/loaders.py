@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import synthetic_calls as synthetic
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-import synthetic_calls as synthetic
 from ringline.agents.service import create_agent
 from ringline.core.database import create_engine, create_sessionmaker, transaction
 from ringline.core.migrations import alembic_config, migrate
@@ -29,7 +29,7 @@ from ringline.workspaces.service import create_workspace
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Bump when the generated data changes, so that old caches are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 CHUNK_SIZE = 50_000
 NAIVE_EPOCH = datetime(1970, 1, 1)
 AWARE_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -14,10 +14,9 @@ from urllib.parse import urlencode
 import aiosqlite
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
-
 import synthetic_calls as synthetic
 from capture import CapturedRequest, Statement
+from sqlalchemy.engine import make_url
 
 COMMON_STATUS = "completed"
 RARE_STATUS = "retry_expired"
@@ -33,6 +32,7 @@ class Scenario:
     label: str  # what the report calls it
     params: dict[str, str]
     first_page: bool  # first pages are held to the 1.5x-floor target
+    path: str = "/v1/calls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,45 @@ def scenarios(busiest_agent_id: str, depth: int, cursor: str) -> list[Scenario]:
         ),
         Scenario("page", f"page {depth:,} by page number", {"page": str(depth)}, False),
         Scenario("cursor", f"page {depth:,} by cursor", {"cursor": cursor}, False),
+        *call_log_scenarios(),
+    ]
+
+
+CALL_LOGS = "/v1/call-logs"
+SEARCH_WORDS = "invoice delivery"
+
+
+def call_log_scenarios() -> list[Scenario]:
+    """First pages of GET /v1/call-logs: filtered, sorted by duration, searched."""
+    return [
+        Scenario(
+            "logs-sentiment",
+            "call logs, sentiment=negative",
+            {"sentiment": "negative"},
+            True,
+            CALL_LOGS,
+        ),
+        Scenario(
+            "logs-duration",
+            "call logs, duration 60..300 s",
+            {"duration_min": "60", "duration_max": "300"},
+            True,
+            CALL_LOGS,
+        ),
+        Scenario(
+            "logs-longest",
+            "call logs, sorted by duration desc",
+            {"duration": "desc"},
+            True,
+            CALL_LOGS,
+        ),
+        Scenario(
+            "logs-search",
+            f"call logs, q={SEARCH_WORDS}",
+            {"q": SEARCH_WORDS},
+            True,
+            CALL_LOGS,
+        ),
     ]
 
 
@@ -272,7 +311,7 @@ def make_targets(
     return [
         Target(
             kind,
-            "/v1/calls?" + urlencode(kind.params),
+            kind.scenario.path + "?" + urlencode(kind.params),
             f"/{kind.name}",
             captured[kind.name],
         )

@@ -62,6 +62,10 @@ CALL_COLUMNS = (
     "initiated_at",
     "answered_at",
     "ended_at",
+    "sentiment",
+    "summary",
+    "analysis_status",
+    "latency_ms",
 )
 TIMESTAMP_COLUMNS = (
     "scheduled_at",
@@ -116,6 +120,9 @@ SCHEDULED_SHARE = 0.05
 # Transcript text per second of talk, and the largest transcript produced.
 TRANSCRIPT_CHARS_PER_SECOND = 15
 MAX_TRANSCRIPT_CHARS = 12_000
+SENTIMENTS = ("positive", "neutral", "negative", "unknown")
+SENTIMENT_WEIGHTS = (0.45, 0.35, 0.15, 0.05)
+SUMMARY_CHARS = 120
 CAMPAIGNS = ("renewal", "onboarding", "survey", "collections", "reminder", "upsell")
 WORDS = (
     "hello thanks calling about your account appointment tomorrow morning "
@@ -285,8 +292,10 @@ class CallGenerator:
             "campaign": rng.choice(CAMPAIGNS),
         }
         transcript = None
+        analysis: tuple[object, ...] = (None, None, "not_applicable", None)
         if status == "completed" and duration_ms is not None:
             transcript = self.transcript(duration_ms)
+            analysis = self.analysis(transcript)
         return (
             random_id(rng, "call"),
             self.plan.workspace_ids[workspace],
@@ -304,7 +313,15 @@ class CallGenerator:
             orjson.dumps(metadata).decode(),
             transcript,
             *(times[name] for name in TIMESTAMP_COLUMNS),
+            *analysis,
         )
+
+    def analysis(self, transcript: str) -> tuple[object, ...]:
+        """Return sentiment, summary, analysis status and latency of an answered
+        call; summaries are the transcript's opening words."""
+        sentiment = self.rng.choices(SENTIMENTS, SENTIMENT_WEIGHTS)[0]
+        summary = transcript[:SUMMARY_CHARS] or None
+        return (sentiment, summary, "completed", self.rng.randrange(300, 2500))
 
     def lifecycle(
         self, created: int, status: str

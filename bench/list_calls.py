@@ -320,9 +320,8 @@ def main(argv: list[str]) -> int:
         revision,
         reports,
     )
-    document = sections.keep_section(
-        arguments.output, sections.THROUGHPUT_HEADING, document
-    )
+    for heading in sections.OTHER_HEADINGS:
+        document = sections.keep_section(arguments.output, heading, document)
     arguments.output.write_text(document)
     log.info("wrote %s", arguments.output)
     return 0

@@ -29,7 +29,7 @@ from ringline.workspaces.service import create_workspace
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Bump when the generated data changes, so that old caches are not reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 CHUNK_SIZE = 50_000
 NAIVE_EPOCH = datetime(1970, 1, 1)
 AWARE_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

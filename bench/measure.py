@@ -78,7 +78,8 @@ def scenarios(busiest_agent_id: str, depth: int, cursor: str) -> list[Scenario]:
 
 
 CALL_LOGS = "/v1/call-logs"
-SEARCH_WORDS = "invoice delivery"
+# A product and a city: words each in about 1 in 40 transcripts.
+SEARCH_WORDS = "cobalt lyon"
 
 
 def call_log_scenarios() -> list[Scenario]:

@@ -3,6 +3,10 @@
 from pathlib import Path
 
 THROUGHPUT_HEADING = "## Calls throughput"
+WEBHOOKS_HEADING = "## Webhook deliveries"
+# Sections that other benchmarks write, kept when the list benchmark rewrites
+# the file.
+OTHER_HEADINGS = (THROUGHPUT_HEADING, WEBHOOKS_HEADING)
 
 
 def replace_section(path: Path, heading: str, section: str) -> None:

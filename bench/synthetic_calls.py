@@ -120,6 +120,20 @@ SCHEDULED_SHARE = 0.05
 # Transcript text per second of talk, and the largest transcript produced.
 TRANSCRIPT_CHARS_PER_SECOND = 15
 MAX_TRANSCRIPT_CHARS = 12_000
+# Names that transcripts carry one of each: every word is in about 1 in 40
+# transcripts, and a given pair in about 1 in 1,600.
+PRODUCTS = tuple(
+    "aurora basalt cobalt dynamo ember falcon garnet harbor indigo jasper kestrel "
+    "lumen magnet nimbus onyx pelican quartz raven saffron tundra umber vortex "
+    "walnut xenon yarrow zephyr anvil beacon cinder dune fjord glacier hazel "
+    "iris juniper krypton lagoon meteor nectar orchid".split()
+)
+CITIES = tuple(
+    "aberdeen bergen cork dresden essen florence geneva hamburg innsbruck "
+    "jena kassel lyon malaga nantes oslo porto quimper rennes seville turin "
+    "utrecht valencia warsaw york zurich antwerp bilbao calais delft eindhoven "
+    "faro graz hanover ibiza krakow leipzig munich nice ostend parma".split()
+)
 SENTIMENTS = ("positive", "neutral", "negative", "unknown")
 SENTIMENT_WEIGHTS = (0.45, 0.35, 0.15, 0.05)
 SUMMARY_CHARS = 120
@@ -274,11 +288,15 @@ class CallGenerator:
         return self.plan.batch_ids[key]
 
     def transcript(self, duration_ms: int) -> str:
+        """Return common words for the talk's length, and one product and one city
+        that the callee names, as real calls name things few other calls do."""
         length = min(
             MAX_TRANSCRIPT_CHARS, duration_ms // 1000 * TRANSCRIPT_CHARS_PER_SECOND
         )
         start = self.rng.randrange(len(self.corpus) - length)
-        return self.corpus[start : start + length]
+        product, city = self.rng.choice(PRODUCTS), self.rng.choice(CITIES)
+        named = f"User: my {product} order for {city} please."
+        return self.corpus[start : start + length] + "\n" + named
 
     def row(self, created: int, workspace: int) -> tuple[object, ...]:
         rng = self.rng

@@ -31,6 +31,7 @@ from ringline.dialing.worker import create_worker
 from ringline.keys.cache import KeyCache
 from ringline.recordings.routes import router as recordings_router
 from ringline.recordings.signing import RecordingLinks
+from ringline.webhooks.routes import router as webhooks_router
 
 log = structlog.get_logger()
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     app.include_router(call_logs_router)
     app.include_router(agents_router)
     app.include_router(recordings_router)
+    app.include_router(webhooks_router)
     _add_health_routes(app)
     return app
 

@@ -27,6 +27,7 @@ from ringline.core.time import utc_now
 from ringline.jobs import repository as jobs
 from ringline.jobs.models import Job
 from ringline.jobs.queue import DIAL
+from ringline.webhooks import outbox
 
 log = structlog.get_logger()
 
@@ -166,5 +167,6 @@ class AnalysisRunner:
                     call.analysis = result.fields
                     call.analysis_status = AnalysisStatus.COMPLETED
                     record_event(session, call_id, "analysis_completed", now)
+                outbox.note_event(session, call_id, outbox.CALL_ANALYZED, now)
             await jobs.finish(session, job_id)
         log.info("analysis.stored", call_id=call_id, completed=result is not None)

@@ -9,6 +9,7 @@ from ringline.calls.enums import AnalysisStatus, CallStatus
 from ringline.calls.models import Call, CallEvent
 from ringline.jobs.models import Job
 from ringline.jobs.queue import ANALYZE
+from ringline.webhooks import outbox
 
 S = CallStatus
 ALLOWED_MOVES: dict[CallStatus, frozenset[CallStatus]] = {
@@ -70,6 +71,9 @@ def apply_move(
         call.ended_at = at
         call.duration_ms = _talk_time_ms(call.answered_at, at)
         _queue_analysis(session, call, at)
+        outbox.note_event(session, call.id, outbox.CALL_ENDED, at)
+    elif target == S.INITIATED:
+        outbox.note_event(session, call.id, outbox.CALL_INITIATED, at)
     record_event(session, call.id, TIMELINE_EVENTS.get(target, "call_ended"), at)
 
 
@@ -122,6 +126,9 @@ async def bulk_move(
         .execution_options(synchronize_session=False)
     )
     moved = list(await session.scalars(statement))
+    if target == S.INITIATED:
+        for call_id in moved:
+            outbox.note_event(session, call_id, outbox.CALL_INITIATED, at)
     if moved:
         event = TIMELINE_EVENTS.get(target, "call_ended")
         await session.execute(

@@ -201,6 +201,18 @@ def _write_lock(sessionmaker: async_sessionmaker[AsyncSession]) -> asyncio.Lock 
     return lock
 
 
+# session.info key of the coroutines to run, in order, before the session's
+# transaction commits; code that must write more in the same transaction (the
+# webhook outbox) adds itself there.
+BEFORE_COMMIT_KEY = "ringline.before_commit"
+
+
+async def run_before_commit(session: AsyncSession) -> None:
+    hooks = session.info.pop(BEFORE_COMMIT_KEY, [])
+    for hook in hooks:
+        await hook(session)
+
+
 @asynccontextmanager
 async def transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -215,6 +227,7 @@ async def transaction(
         async with sessionmaker() as session:
             async with session.begin():
                 yield session
+                await run_before_commit(session)
 
 
 async def _driver_fetch(

@@ -5,6 +5,7 @@ from ringline.calls.models import Call, CallEvent, IdempotencyKey
 from ringline.core.database import Base
 from ringline.jobs.models import Job
 from ringline.keys.models import ApiKey
+from ringline.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
 from ringline.workspaces.models import Workspace
 
 __all__ = [
@@ -16,5 +17,8 @@ __all__ = [
     "CallEvent",
     "IdempotencyKey",
     "Job",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
     "Workspace",
 ]

@@ -26,6 +26,7 @@ from ringline.dialing.recordings import LocalRecordingStore
 from ringline.dialing.runner import CallRunner, ClaimedJob, RunnerSettings
 from ringline.jobs import repository as jobs
 from ringline.jobs.queue import ANALYZE, DIAL
+from ringline.webhooks.delivery import DeliverySettings, DeliveryWorker
 
 log = structlog.get_logger()
 
@@ -54,11 +55,13 @@ class Worker:
         worker_id: str | None = None,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         analyses: AnalysisRunner | None = None,
+        deliveries: DeliveryWorker | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = read_sessionmaker or sessionmaker
         self.analyses = analyses
         self.analysing: dict[int, asyncio.Task[None]] = {}
+        self.deliveries = deliveries
         self.runner = runner
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
@@ -68,6 +71,11 @@ class Worker:
         """Claim and run calls until stop is set, then wait for running calls."""
         log.info("worker.started", worker_id=self.worker_id)
         heartbeat = asyncio.create_task(self._heartbeat(stop))
+        sending = None
+        if self.deliveries is not None:
+            sending = asyncio.create_task(
+                self.deliveries.run(stop, self.settings.poll_s)
+            )
         try:
             while not stop.is_set():
                 try:
@@ -80,6 +88,10 @@ class Worker:
                     pass
         finally:
             await self._drain()
+            if sending is not None:
+                if not stop.is_set():
+                    sending.cancel()
+                await asyncio.gather(sending, return_exceptions=True)
             heartbeat.cancel()
             log.info("worker.stopped", worker_id=self.worker_id)
 
@@ -181,6 +193,8 @@ class Worker:
                 async with transaction(self.sessionmaker) as session:
                     held = [*self.running, *self.analysing]
                     await jobs.extend_leases(session, self.worker_id, held, until)
+                if self.deliveries is not None:
+                    await self.deliveries.extend_leases(until)
             except Exception:
                 log.exception("worker.heartbeat_failed")
 
@@ -191,6 +205,7 @@ def create_worker(
     read_sessionmaker: async_sessionmaker[AsyncSession],
 ) -> Worker:
     """Build a worker with the sandbox carrier and local recording storage."""
+    worker_id = new_worker_id()
     timing = SandboxTiming(
         ring_s=settings.sandbox_ring_seconds, turn_s=settings.sandbox_turn_seconds
     )
@@ -215,7 +230,17 @@ def create_worker(
             poll_s=settings.worker_poll_seconds,
             lease_s=settings.worker_lease_seconds,
         ),
+        worker_id=worker_id,
         read_sessionmaker=read_sessionmaker,
+        deliveries=DeliveryWorker(
+            sessionmaker,
+            DeliverySettings(
+                allow_private=settings.webhook_allow_private,
+                retry_base_s=settings.webhook_retry_base_seconds,
+                lease_s=settings.worker_lease_seconds,
+            ),
+            worker_id,
+        ),
         analyses=AnalysisRunner(
             sessionmaker,
             read_sessionmaker,

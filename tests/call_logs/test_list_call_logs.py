@@ -340,3 +340,20 @@ async def test_call_log_etag_gives_304(api: Api) -> None:
     )
 
     assert again.status_code == 304
+
+
+async def test_key_without_read_is_403(api: Api) -> None:
+    workspace = await api.workspace()
+    (call_id,) = await api.seed(workspace, [answered(10)])
+    key = await api.key(workspace, permissions=["calls:write"])
+
+    responses = [
+        await api.get(path, headers={"Authorization": f"Bearer {key}"})
+        for path in (
+            "/v1/call-logs",
+            f"/v1/call-logs/{call_id}",
+            f"/v1/call-logs/{call_id}/details",
+        )
+    ]
+
+    assert [response.status_code for response in responses] == [403, 403, 403]

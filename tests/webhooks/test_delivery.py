@@ -1,0 +1,324 @@
+"""Webhook events sent by a real worker to a real receiver on 127.0.0.1."""
+
+import asyncio
+import hashlib
+import hmac
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import select
+from standardwebhooks import Webhook as Verifier
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from ringline.core.database import transaction
+from ringline.core.ids import new_id
+from ringline.core.time import utc_now
+from ringline.webhooks.models import Webhook, WebhookDelivery
+from tests.dialing.helpers import place_call, published_agent, wait_until_final
+from tests.factories import Api, Workspace, open_api
+from tests.webhooks.receiver import Received, Receiver, running_receiver
+
+SECRET = "whsec_" + "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OQ=="
+EVENTS = ["call_initiated", "call_ended", "call_analyzed"]
+
+
+async def add_webhook(
+    api: Api, workspace: Workspace, url: str, **fields: object
+) -> str:
+    now = utc_now()
+    values: dict[str, object] = {
+        "events": EVENTS,
+        "secret": SECRET,
+        "is_active": True,
+        "retry_count": 3,
+        "timeout_ms": 2000,
+        **fields,
+    }
+    webhook_id = new_id("webhook")
+    async with transaction(api.sessionmaker) as session:
+        session.add(
+            Webhook(
+                id=webhook_id,
+                workspace_id=workspace.id,
+                url=url,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+        )
+    return webhook_id
+
+
+async def wait_for(
+    condition: Callable[[], bool], timeout_s: float = 20.0, what: str = ""
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+def events_of(receiver: Receiver) -> list[dict]:
+    return [orjson.loads(request.body) for request in receiver.received]
+
+
+def live_api(database_url: str, tmp_path: Path, **overrides: object):  # type: ignore[no-untyped-def]
+    settings: dict[str, object] = {
+        "webhook_allow_private": True,
+        "webhook_retry_base_seconds": 0.1,
+    }
+    settings.update(overrides)
+    return open_api(database_url, tmp_path, run_worker=True, **settings)
+
+
+async def test_events_arrive_signed_and_ordered(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_receiver() as receiver:
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            await add_webhook(api, workspace, receiver.url)
+            agent_id = await published_agent(api, workspace)
+            metadata = {"note": "Zoë </script> a/b <i>", "name": "Ünal"}
+            call_id = await place_call(
+                api, workspace, agent_id, "+15550100150", metadata=metadata
+            )
+            await wait_until_final(api, workspace, call_id)
+            await wait_for(lambda: len(receiver.received) >= 3, what="3 events")
+
+    events = events_of(receiver)
+    by_type = {event["event_type"]: event for event in events}
+    verifier = Verifier(SECRET)
+    for request in receiver.received:
+        assert verifier.verify(request.body, request.headers, json_parse=False) is None
+        digest = hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+        assert request.headers["x-dialnexa-signature"] == f"sha256={digest}"
+        assert request.headers["user-agent"].startswith("Ringline")
+    assert set(by_type) == set(EVENTS)
+    ordered = sorted(events, key=lambda event: event["sequence"])
+    assert [event["event_type"] for event in ordered] == EVENTS
+    assert by_type["call_ended"]["payload"]["call"]["metadata"] == metadata
+    assert by_type["call_ended"]["payload"]["call"]["transcript"]
+    assert "transcript" not in by_type["call_initiated"]["payload"]["call"]
+    assert by_type["call_analyzed"]["payload"]["call"]["analysis_status"] == (
+        "completed"
+    )
+    assert all(event["payload"]["call"]["id"] == call_id for event in events)
+
+
+async def test_changed_byte_or_old_timestamp_fails(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_receiver() as receiver:
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            await add_webhook(api, workspace, receiver.url, events=["call_ended"])
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100101")
+            await wait_until_final(api, workspace, call_id)
+            await wait_for(lambda: len(receiver.received) >= 1, what="an event")
+
+    request = receiver.received[0]
+    verifier = Verifier(SECRET)
+    changed = request.body.replace(b"busy", b"bust")
+    old = {
+        **request.headers,
+        "webhook-timestamp": str(int(time.time()) - 3600),
+    }
+    assert changed != request.body
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(changed, request.headers)
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(request.body, old)
+
+
+def fail_first_of_each_event(seen: set[str]) -> Callable[[int, Received], tuple]:
+    def behaviour(_index: int, request: Received) -> tuple[int, float]:
+        event_id = request.headers["webhook-id"]
+        if event_id in seen:
+            return 200, 0.0
+        seen.add(event_id)
+        return 500, 0.0
+
+    return behaviour
+
+
+async def test_server_errors_retried_same_body(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_receiver(fail_first_of_each_event(set())) as receiver:
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            webhook_id = await add_webhook(api, workspace, receiver.url)
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100150")
+            await wait_until_final(api, workspace, call_id)
+            await wait_for(lambda: len(receiver.received) >= 6, what="6 requests")
+            await asyncio.sleep(0.5)
+            async with api.sessionmaker() as session:
+                attempts = list(
+                    await session.execute(
+                        select(WebhookDelivery.attempt, WebhookDelivery.state).where(
+                            WebhookDelivery.webhook_id == webhook_id
+                        )
+                    )
+                )
+
+    event_ids = {request.headers["webhook-id"] for request in receiver.received}
+    assert len(receiver.received) == 6
+    assert len(event_ids) == 3
+    for event_id in event_ids:
+        first, second = receiver.bodies_for(event_id)
+        assert first == second
+    assert sorted(attempts) == [(1, "failed")] * 3 + [(2, "succeeded")] * 3
+
+
+async def test_slow_receiver_times_out_then_retried(
+    database_url: str, tmp_path: Path
+) -> None:
+    def slow_first(index: int, _request: Received) -> tuple[int, float]:
+        return (200, 1.6) if index == 0 else (200, 0.0)
+
+    with running_receiver(slow_first) as receiver:
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            webhook_id = await add_webhook(
+                api, workspace, receiver.url, events=["call_ended"], timeout_ms=1000
+            )
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100101")
+            await wait_until_final(api, workspace, call_id)
+            await wait_for(lambda: len(receiver.received) >= 2, what="a retry")
+            await asyncio.sleep(0.5)
+            async with api.sessionmaker() as session:
+                first = await session.scalar(
+                    select(WebhookDelivery).where(
+                        WebhookDelivery.webhook_id == webhook_id,
+                        WebhookDelivery.attempt == 1,
+                    )
+                )
+
+    assert len(receiver.received) == 2
+    assert receiver.received[0].body == receiver.received[1].body
+    assert first is not None
+    assert first.state == "failed"
+    assert first.response_status is None
+    assert first.error == "timed out after 1000 ms"
+    assert first.duration_ms >= 1000
+
+
+async def test_retries_stop_at_retry_count(database_url: str, tmp_path: Path) -> None:
+    with running_receiver(lambda _i, _r: (503, 0.0)) as receiver:
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            await add_webhook(
+                api, workspace, receiver.url, events=["call_ended"], retry_count=2
+            )
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100101")
+            await wait_until_final(api, workspace, call_id)
+            await wait_for(lambda: len(receiver.received) >= 3, what="3 attempts")
+            await asyncio.sleep(1.5)
+
+    assert len(receiver.received) == 3
+
+
+async def test_loopback_refused_without_setting(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_receiver() as receiver:
+        async with live_api(database_url, tmp_path, webhook_allow_private=False) as api:
+            workspace = await api.workspace()
+            webhook_id = await add_webhook(
+                api, workspace, receiver.url, events=["call_ended"], retry_count=0
+            )
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100101")
+            await wait_until_final(api, workspace, call_id)
+            deadline = utc_now() + timedelta(seconds=10)
+            delivery = None
+            while utc_now() < deadline:
+                async with api.sessionmaker() as session:
+                    delivery = await session.scalar(
+                        select(WebhookDelivery).where(
+                            WebhookDelivery.webhook_id == webhook_id
+                        )
+                    )
+                if delivery is not None and delivery.state != "pending":
+                    break
+                await asyncio.sleep(0.05)
+
+    assert receiver.received == []
+    assert delivery is not None
+    assert delivery.state == "failed"
+    assert delivery.error is not None
+    assert delivery.error.startswith("URL refused")
+
+
+async def test_killed_worker_event_still_delivered(
+    database_url: str, tmp_path: Path
+) -> None:
+    def slow_first(index: int, _request: Received) -> tuple[int, float]:
+        return (200, 5.0) if index == 0 else (200, 0.0)
+
+    with running_receiver(slow_first) as receiver:
+        async with open_api(database_url, tmp_path, webhook_allow_private=True) as api:
+            workspace = await api.workspace()
+            await add_webhook(
+                api, workspace, receiver.url, events=["call_ended"], timeout_ms=10_000
+            )
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100150")
+            cancelled = await api.post(f"/v1/calls/{call_id}/cancel", workspace)
+            first = spawn_worker(database_url, tmp_path)
+            second = None
+            try:
+                await wait_for(lambda: len(receiver.received) >= 1, what="a send")
+                first.send_signal(signal.SIGKILL)
+                first.wait()
+                second = spawn_worker(database_url, tmp_path)
+                await wait_for(lambda: len(receiver.received) >= 2, what="a resend")
+                await asyncio.sleep(0.5)
+            finally:
+                for process in (first, second):
+                    if process is not None and process.poll() is None:
+                        process.terminate()
+                        process.wait(timeout=30)
+            async with api.sessionmaker() as session:
+                states = list(await session.scalars(select(WebhookDelivery.state)))
+
+    assert cancelled.status_code == 200
+    assert len(receiver.received) == 2
+    assert receiver.received[0].body == receiver.received[1].body
+    assert orjson.loads(receiver.received[1].body)["event_type"] == "call_ended"
+    assert states == ["succeeded"]
+
+
+def spawn_worker(database_url: str, workdir: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGLINE_")}
+    env.update(
+        {
+            "RINGLINE_DATABASE_URL": database_url,
+            "RINGLINE_SECRET_KEY": "x" * 40,
+            "RINGLINE_LOG_LEVEL": "warning",
+            "RINGLINE_WORKER_POLL_SECONDS": "0.05",
+            "RINGLINE_WORKER_LEASE_SECONDS": "1.5",
+            "RINGLINE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "RINGLINE_RECORDINGS_DIR": str(workdir / "recordings"),
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "ringline", "worker"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

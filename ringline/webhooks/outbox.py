@@ -46,7 +46,7 @@ def note_event(
 async def write_noted(session: AsyncSession) -> None:
     """Store the noted events that some active webhook subscribes to."""
     noted: list[tuple[str, str, datetime]] = session.info.pop(NOTED_KEY, [])
-    if not noted:
+    if not noted or not await _any_active_webhook(session):
         return
     await session.flush()
     call_ids = list(dict.fromkeys(call_id for call_id, _, _ in noted))
@@ -69,6 +69,13 @@ async def write_noted(session: AsyncSession) -> None:
     if events:
         await session.execute(insert(WebhookEvent), events)
         await session.execute(insert(WebhookDelivery), deliveries)
+
+
+async def _any_active_webhook(session: AsyncSession) -> bool:
+    """Return whether any workspace has an active webhook: a cheap first check,
+    since most status changes of a server without webhooks need no more."""
+    query = select(Webhook.id).where(Webhook.is_active.is_(True)).limit(1)
+    return (await session.scalar(query)) is not None
 
 
 async def _call_rows(session: AsyncSession, call_ids: list[str]) -> dict[str, Any]:

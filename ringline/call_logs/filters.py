@@ -12,6 +12,7 @@ from ringline.calls.filters import (
     CallFilters,
     choices_parser,
     parse_created_range,
+    parse_values,
 )
 
 MAX_SEARCH_WORDS = 16
@@ -29,19 +30,7 @@ LOG_VALUE_PARSERS["sentiment"] = ("sentiments", choices_parser("sentiment", Sent
 
 def parse_log_filters(params: Mapping[str, str], errors: list[str]) -> CallFilters:
     """Parse the call log filters, appending a message to errors for each bad one."""
-    values: dict[str, object] = {}
-    for name, (field, parse) in LOG_VALUE_PARSERS.items():
-        raw = params.get(name)
-        if raw is None or not raw.strip():
-            continue
-        try:
-            parsed = parse(raw)
-        except ValueError as error:
-            errors.append(str(error))
-            continue
-        if parsed != ():
-            values[field] = parsed
-
+    values = parse_values(params, LOG_VALUE_PARSERS, errors)
     values.update(parse_created_range(params, errors, ("start_date", "end_date")))
     values.update(_parse_durations(params, errors))
     words = _parse_search(params.get("q"), errors)

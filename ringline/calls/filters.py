@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ringline.calls.enums import (
@@ -193,10 +194,15 @@ def _check_range(
     return f"{lower} ({params[lower]}) must not be later than {upper} ({params[upper]})"
 
 
-def parse_call_filters(params: Mapping[str, str], errors: list[str]) -> CallFilters:
-    """Parse the filter parameters, appending a message to errors for each bad one."""
-    values: dict[str, object] = {}
-    for name, (field, parse) in VALUE_PARSERS.items():
+def parse_values(
+    params: Mapping[str, str],
+    parsers: Mapping[str, tuple[str, Callable[[str], Any]]],
+    errors: list[str],
+) -> dict[str, Any]:
+    """Parse each parameter named in parsers into its field, appending a message
+    to errors for each bad one; absent and empty parameters are left out."""
+    values: dict[str, Any] = {}
+    for name, (field, parse) in parsers.items():
         raw = params.get(name)
         if raw is None or not raw.strip():
             continue
@@ -209,7 +215,12 @@ def parse_call_filters(params: Mapping[str, str], errors: list[str]) -> CallFilt
         # an empty parameter is.
         if parsed != ():
             values[field] = parsed
+    return values
 
+
+def parse_call_filters(params: Mapping[str, str], errors: list[str]) -> CallFilters:
+    """Parse the filter parameters, appending a message to errors for each bad one."""
+    values = parse_values(params, VALUE_PARSERS, errors)
     bounds = parse_created_range(params, errors)
     values.update(bounds)
     return CallFilters(**values)  # type: ignore[arg-type]

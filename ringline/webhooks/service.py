@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringline.calls.filters import (
     parse_ids,
     parse_paging,
+    parse_values,
     raise_if_errors,
     split_values,
 )
@@ -258,20 +259,7 @@ def _parse_delivery_filters(
 ) -> DeliveryFilters:
     """Parse the filter parameters, adding a message to errors for each invalid
     one."""
-    values: dict[str, tuple[str, ...]] = {}
-    for name, (field, parse) in DELIVERY_FILTER_PARSERS.items():
-        raw = params.get(name)
-        if raw is None or not raw.strip():
-            continue
-        try:
-            parsed = parse(raw)
-        except ValueError as error:
-            errors.append(str(error))
-            continue
-        # Only commas (outcome=,,) name no value, so the filter is left out.
-        if parsed:
-            values[field] = parsed
-    return DeliveryFilters(**values)
+    return DeliveryFilters(**parse_values(params, DELIVERY_FILTER_PARSERS, errors))
 
 
 def _page_request(

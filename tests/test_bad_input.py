@@ -131,3 +131,20 @@ async def test_odd_headers_never_500(
     response = await api.client.get("/v1/calls", headers=headers)
 
     assert response.status_code in (400, 401, 413)
+
+
+async def test_chunked_body_over_limit_is_413(api: Api) -> None:
+    workspace = await api.workspace()
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b"x" * 65_536
+
+    response = await api.client.post(
+        "/v1/calls", content=chunks(), headers=workspace.headers()
+    )
+    count = (await api.get("/v1/calls", workspace)).json()["meta"]["total"]
+
+    assert response.status_code == 413
+    assert "at most" in response.json()["message"]
+    assert count == 0

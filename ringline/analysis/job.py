@@ -163,7 +163,7 @@ class AnalysisRunner:
                     call.analysis_status = AnalysisStatus.FAILED
                 else:
                     call.sentiment = result.sentiment
-                    call.summary = result.summary
+                    call.summary = result.summary or None
                     call.analysis = result.fields
                     call.analysis_status = AnalysisStatus.COMPLETED
                     record_event(session, call_id, "analysis_completed", now)

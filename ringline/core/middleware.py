@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringline.core.errors import error_body
@@ -51,7 +52,7 @@ class RequestContextMiddleware:
             if self._body_too_large(scope):
                 await self._send_error(send_with_headers, 413, self._too_large())
                 return
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, self._limited(receive), send_with_headers)
         except Exception:
             log.exception("http.unhandled_error")
             if state["status"] is None:
@@ -63,6 +64,22 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Wrap receive to count the body as it arrives: a chunked request has no
+        Content-Length to check up front."""
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, self._too_large())
+            return message
+
+        return limited_receive
 
     def _too_large(self) -> str:
         return f"request body must be at most {self.max_body_bytes} bytes"

@@ -9,6 +9,7 @@ meanwhile and queues the retries.
 """
 
 import asyncio
+import binascii
 import hashlib
 import hmac
 import random
@@ -98,7 +99,7 @@ def signature_headers(
     specification defines; any other secret is keyed with its UTF-8 bytes. The
     DialNexa header is keyed with the secret string exactly as shown.
     """
-    signer = Signer(secret) if secret.startswith("whsec_") else Signer(secret.encode())
+    signer = _signer(secret)
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return {
         "webhook-id": event_id,
@@ -106,6 +107,17 @@ def signature_headers(
         "webhook-signature": signer.sign(event_id, at, body),
         "x-dialnexa-signature": f"sha256={digest}",
     }
+
+
+def _signer(secret: str) -> Signer:
+    if secret.startswith("whsec_"):
+        try:
+            return Signer(secret)
+        except (binascii.Error, ValueError):
+            # Secrets saved before whsec_ secrets were checked may not be
+            # base64; they are keyed by their bytes, as other custom secrets are.
+            log.warning("webhook.secret_not_base64")
+    return Signer(secret.encode())
 
 
 class DeliveryWorker:

@@ -1,5 +1,7 @@
 """Request and response models of the webhooks API."""
 
+import base64
+import binascii
 import re
 from typing import Annotated, Any
 
@@ -77,10 +79,28 @@ def _check_url_text(value: str) -> str:
     return value
 
 
+STANDARD_PREFIX = "whsec_"
+
+
 def _check_secret(value: str) -> str:
     if not SECRET_PATTERN.fullmatch(value):
         raise ValueError("must be 8 to 256 printable ASCII characters without spaces")
+    if value.startswith(STANDARD_PREFIX) and not _is_base64(
+        value[len(STANDARD_PREFIX) :]
+    ):
+        raise ValueError(
+            "starts with whsec_, so the rest must be base64 as Standard Webhooks "
+            "secrets are; leave secret out to have one generated"
+        )
     return value
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        return len(base64.b64decode(padded, validate=True)) > 0
+    except (binascii.Error, ValueError):
+        return False
 
 
 Url = Annotated[str, Field(max_length=MAX_URL_LENGTH), AfterValidator(_check_url_text)]

@@ -140,8 +140,10 @@ def _parse(url: str, allow_private: bool) -> Destination:
 
 
 def _ip_literal(host: str) -> IPAddress | None:
+    # An IPv6 zone id (fe80::1%eth0) names an interface, not another address,
+    # so the address is checked without it.
     try:
-        return ipaddress.ip_address(host)
+        return ipaddress.ip_address(host.partition("%")[0])
     except ValueError:
         return None
 

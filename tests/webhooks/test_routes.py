@@ -484,3 +484,14 @@ async def test_openapi_lists_webhook_routes(api: Api) -> None:
     assert "/v1/user-webhooks/{webhook_id}/deliveries" in paths
     redeliver = "/v1/user-webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"
     assert "202" in paths[redeliver]["post"]["responses"]
+
+
+async def test_whsec_secret_must_be_base64(api: Api) -> None:
+    workspace = await api.workspace()
+    body = {"url": PUBLIC_URL, "events": ["call_ended"], "secret": "whsec_notbase64!!"}
+
+    response = await api.post("/v1/user-webhooks", workspace, body)
+
+    assert response.status_code == 400
+    assert "base64" in message_text(response.json())
+    assert await count_webhooks(api, workspace) == 0

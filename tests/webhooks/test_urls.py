@@ -87,6 +87,7 @@ def test_check_url_allows_private_when_set(url: str) -> None:
     [
         ("https://169.254.169.254/", "cloud metadata"),
         ("https://[fd00:ec2::254]/", "cloud metadata"),
+        ("https://[fd00:ec2::254%25eth0]/", "cloud metadata"),
         ("https://168.63.129.16/", "cloud metadata"),
         ("https://100.100.100.200/", "cloud metadata"),
         ("https://169.254.1.1/", "link-local"),

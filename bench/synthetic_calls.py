@@ -335,8 +335,8 @@ class CallGenerator:
         )
 
     def analysis(self, transcript: str) -> tuple[object, ...]:
-        """Return sentiment, summary, analysis status and latency of an answered
-        call; summaries are the transcript's opening words."""
+        """Return sentiment, summary, analysis status and latency of a call that
+        was picked up. A summary is the transcript's opening words."""
         sentiment = self.rng.choices(SENTIMENTS, SENTIMENT_WEIGHTS)[0]
         summary = transcript[:SUMMARY_CHARS] or None
         return (sentiment, summary, "completed", self.rng.randrange(300, 2500))

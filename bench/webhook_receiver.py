@@ -1,6 +1,7 @@
 """A webhook receiver for the benchmark, run by uvicorn on 127.0.0.1.
 
-POST /fast answers 200 at once; POST /slow answers 200 after two seconds. Each
+POST /fast responds 200 at once, and POST /slow responds 200 after two
+seconds. Each
 arrival is kept with its time, and GET /arrivals returns them all as JSON.
 """
 

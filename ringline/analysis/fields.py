@@ -82,9 +82,9 @@ def _coerce_selector(name: str, options: list[str], value: object) -> str:
     if not isinstance(value, str):
         raise _invalid(name, expected, value)
 
-    wanted = value.strip().casefold()
+    requested = value.strip().casefold()
     for option in options:
-        if option.casefold() == wanted:
+        if option.casefold() == requested:
             return option
     raise ValueError(f"field {name!r}: expected {expected}, got another string")
 

@@ -4,7 +4,7 @@ The system prompt requests one JSON object with the callee's sentiment, a summar
 and every analysis field. The model's output is validated, and output that is
 not JSON, or has a missing or invalid field, is sent back once with the
 problems listed. Whatever is still invalid after that becomes None, so bad
-output degrades the result and never raises. Only a failed request, or a
+output degrades the result instead of raising. Only a failed request, or a
 response that is no chat completion at all, raises AnalysisFailed.
 """
 

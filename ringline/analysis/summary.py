@@ -3,7 +3,7 @@
 Each sentence is scored by how often its content words (stop words left out)
 occur in the whole conversation, so sentences about the call's topic rank
 first. The best sentence of each side is taken first, so the summary shows
-what the callee said as well as the agent, then the next best until three
+the callee's words as well as the agent's, then the next best until three
 sentences or 300 characters. They are shown in their original order, each run
 of sentences after its speaker's label.
 """

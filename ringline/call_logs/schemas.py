@@ -30,9 +30,11 @@ class CallLog(Call):
 
 class TranscriptSegment(BaseModel):
     role: str = Field(description="agent or user.")
-    content: str = Field(description="What was said.")
-    start_ms: int = Field(description="Start, in milliseconds from the answer.")
-    end_ms: int = Field(description="End, in milliseconds from the answer.")
+    content: str = Field(description="The words spoken in this turn.")
+    start_ms: int = Field(
+        description="Start, in milliseconds after the callee picked up."
+    )
+    end_ms: int = Field(description="End, in milliseconds after the callee picked up.")
 
 
 class TimelineMoment(BaseModel):

@@ -1,6 +1,5 @@
 """Reading call logs: the analysis view of calls, listed, one, or in detail."""
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,13 +8,12 @@ from ringline.call_logs.serializers import call_log_details_to_dict, call_log_to
 from ringline.calls import repository
 from ringline.calls.filters import parse_paging, raise_if_errors
 from ringline.calls.serializers import Linker, no_link
-from ringline.calls.service import validate_call_id
+from ringline.calls.service import decode_cursor, page_and_total, validate_call_id
 from ringline.core.database import Reader
-from ringline.core.errors import InvalidRequest, NotFound
+from ringline.core.errors import NotFound
 from ringline.core.pagination import (
     CursorCodec,
     PageRequest,
-    PaginationError,
     fingerprint,
     page_meta,
 )
@@ -42,29 +40,18 @@ async def list_call_logs(
     issued_for = fingerprint(
         ["call_logs", principal.workspace_id, sort, filters.fingerprint_parts()]
     )
-    after = None
-    if params.get("cursor") is not None:
-        try:
-            after, page = cursors.decode(params["cursor"], issued_for)
-        except PaginationError as error:
-            raise InvalidRequest(str(error)) from None
-    request = PageRequest(page, limit, include_total, after)
-
-    window = repository.PageWindow(limit + 1, request.offset, after, sort)
-    rows_read = repository.list_page(
-        reader, principal.workspace_id, filters, window, columns="log"
+    request = decode_cursor(
+        params, cursors, issued_for, PageRequest(page, limit, include_total, None)
     )
-    if include_total:
-        total_read = repository.count(reader, principal.workspace_id, filters)
-        rows, total = await asyncio.gather(rows_read, total_read)
-    else:
-        rows, total = await rows_read, None
+    rows, total = await page_and_total(
+        reader, principal.workspace_id, filters, request, sort, columns="log"
+    )
 
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         position = repository.position_of(rows[-1], sort)
-        next_cursor = cursors.encode(position, page + 1, issued_for)
+        next_cursor = cursors.encode(position, request.page + 1, issued_for)
     return {
         "data": [call_log_to_dict(row, link) for row in rows],
         "meta": page_meta(request, total, next_cursor),

@@ -75,7 +75,7 @@ class Sentiment(StrEnum):
 
 
 class AnalysisStatus(StrEnum):
-    """Where a call's post-call analysis stands; calls never answered have none."""
+    """The state of a call's post-call analysis. Calls never picked up have none."""
 
     PENDING = "pending"
     COMPLETED = "completed"

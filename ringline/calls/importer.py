@@ -377,14 +377,14 @@ class RowValidator:
     def _analysis_status(
         self, record: dict[str, Any], row: dict[str, Any], errors: list[str]
     ) -> str:
-        given = record.get("analysis_status") or None
-        if given is not None:
-            if given not in set(AnalysisStatus):
+        stated = record.get("analysis_status") or None
+        if stated is not None:
+            if stated not in set(AnalysisStatus):
                 errors.append(
                     f"analysis_status must be one of {', '.join(AnalysisStatus)} "
-                    f"(got {given!r})"
+                    f"(got {stated!r})"
                 )
-            return str(given)
+            return str(stated)
         if row.get("sentiment") is not None or row.get("analysis") is not None:
             return AnalysisStatus.COMPLETED
         if row.get("status") in _active_statuses() or row.get("answered_at"):
@@ -471,7 +471,8 @@ async def import_calls(
 
 
 async def _queue_analyses(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Queue the analysis of imported calls that ended answered but have none."""
+    """Queue the analysis of imported calls that were picked up, have ended and
+    have no analysis yet."""
     active = _active_statuses()
     due = [
         (row["workspace_id"], row["id"], row.get("ended_at") or utc_now())

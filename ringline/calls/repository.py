@@ -142,7 +142,7 @@ class QueryShape:
 
 @dataclass(frozen=True, slots=True)
 class PageWindow:
-    """Which rows of a list to read: how many, from where, in which order."""
+    """A window of list rows to read: how many, from where, in which order."""
 
     limit: int
     offset: int = 0

@@ -43,7 +43,7 @@ Linker = Callable[[str, str | None], str | None]
 
 
 def no_link(call_id: str, recording_path: str | None) -> None:
-    """The Linker of outputs that carry no links, such as exports."""
+    """Return no link: the Linker of outputs without links, such as exports."""
     return None
 
 

@@ -47,13 +47,27 @@ def parse_list_request(
     # The workspace is part of the fingerprint, so a cursor works for its own
     # workspace only.
     issued_for = fingerprint([workspace_id, LIST_SORT, filters.fingerprint_parts()])
-    after = None
-    if params.get("cursor") is not None:
-        try:
-            after, page = cursors.decode(params["cursor"], issued_for)
-        except PaginationError as error:
-            raise InvalidRequest(str(error)) from None
-    return filters, PageRequest(page, limit, include_total, after), issued_for
+    request = decode_cursor(
+        params, cursors, issued_for, PageRequest(page, limit, include_total, None)
+    )
+    return filters, request, issued_for
+
+
+def decode_cursor(
+    params: Mapping[str, str],
+    cursors: CursorCodec,
+    issued_for: str,
+    request: PageRequest,
+) -> PageRequest:
+    """Return the request moved to the position of the cursor parameter, if any;
+    raises InvalidRequest for a cursor issued elsewhere or tampered with."""
+    if params.get("cursor") is None:
+        return request
+    try:
+        after, page = cursors.decode(params["cursor"], issued_for)
+    except PaginationError as error:
+        raise InvalidRequest(str(error)) from None
+    return PageRequest(page, request.limit, request.include_total, after)
 
 
 async def list_calls(
@@ -67,9 +81,7 @@ async def list_calls(
         params, cursors, principal.workspace_id
     )
 
-    rows, total = await _page_and_total(
-        reader, principal.workspace_id, filters, request
-    )
+    rows, total = await page_and_total(reader, principal.workspace_id, filters, request)
     has_next = len(rows) > request.limit
     rows = rows[: request.limit]
 
@@ -83,13 +95,21 @@ async def list_calls(
     }
 
 
-async def _page_and_total(
-    reader: Reader, workspace_id: str, filters: CallFilters, request: PageRequest
+async def page_and_total(
+    reader: Reader,
+    workspace_id: str,
+    filters: CallFilters,
+    request: PageRequest,
+    sort: str = repository.DEFAULT_SORT,
+    columns: str = "list",
 ) -> tuple[Sequence[Any], int | None]:
-    """Read the page, one row more to show whether a next page exists, and the
-    total when asked; the two queries run side by side on two connections."""
-    window = repository.PageWindow(request.limit + 1, request.offset, request.after)
-    page = repository.list_page(reader, workspace_id, filters, window)
+    """Read the page, plus one row that shows whether a next page exists, and
+    the total when requested. The two queries run side by side on two
+    connections."""
+    window = repository.PageWindow(
+        request.limit + 1, request.offset, request.after, sort
+    )
+    page = repository.list_page(reader, workspace_id, filters, window, columns)
     if not request.include_total:
         return await page, None
     total = repository.count(reader, workspace_id, filters)

@@ -78,8 +78,8 @@ def apply_move(
 
 
 def _queue_analysis(session: AsyncSession, call: Call, at: datetime) -> None:
-    """Queue the post-call analysis of an answered call in the ending transaction;
-    a call never answered has nothing to analyse."""
+    """Queue the post-call analysis of a call that was picked up, in the
+    transaction that ends it. A call never picked up has nothing to analyse."""
     if call.answered_at is None:
         call.analysis_status = AnalysisStatus.NOT_APPLICABLE
         return

@@ -201,9 +201,9 @@ def _write_lock(sessionmaker: async_sessionmaker[AsyncSession]) -> asyncio.Lock 
     return lock
 
 
-# session.info key of the coroutines to run, in order, before the session's
-# transaction commits; code that must write more in the same transaction (the
-# webhook outbox) adds itself there.
+# The session.info key of coroutines to run, in order, before the session's
+# transaction commits. Code that writes more in the same transaction, such as
+# the webhook outbox, adds itself there.
 BEFORE_COMMIT_KEY = "ringline.before_commit"
 
 

@@ -1,6 +1,6 @@
-"""Lookups that many running calls make at the same moment, answered together.
+"""Lookups that many running calls make at the same moment, served together.
 
-A thousand calls answered after the same ring time all read their call at once.
+A thousand calls picked up after the same ring time all read their call at once.
 One query for all of them costs about what one query for one costs, and keeps
 the connection pool free for the status changes.
 """

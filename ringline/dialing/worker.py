@@ -191,8 +191,8 @@ class Worker:
             until = utc_now() + timedelta(seconds=self.settings.lease_s)
             try:
                 async with transaction(self.sessionmaker) as session:
-                    held = [*self.running, *self.analysing]
-                    await jobs.extend_leases(session, self.worker_id, held, until)
+                    leased = [*self.running, *self.analysing]
+                    await jobs.extend_leases(session, self.worker_id, leased, until)
                 if self.deliveries is not None:
                     await self.deliveries.extend_leases(until)
             except Exception:

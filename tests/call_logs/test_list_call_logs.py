@@ -84,10 +84,10 @@ async def test_sentiment_filter_takes_a_list(api: Api) -> None:
     )
 
     both = await api.get("/v1/call-logs?sentiment=positive,negative", workspace)
-    one = await api.get("/v1/call-logs?sentiment=neutral", workspace)
+    neutral = await api.get("/v1/call-logs?sentiment=neutral", workspace)
 
     assert ids(both) == [good, bad]
-    assert ids(one) == [flat]
+    assert ids(neutral) == [flat]
 
 
 async def test_duration_bounds_are_inclusive_seconds(api: Api) -> None:

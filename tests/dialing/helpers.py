@@ -1,7 +1,11 @@
 """Helpers for tests that run calls through a real worker."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.factories import Api, Workspace
@@ -61,3 +65,30 @@ async def wait_until_final(
     api: Api, workspace: Workspace, call_id: str, timeout_s: float = 20.0
 ) -> dict[str, Any]:
     return await wait_for_status(api, workspace, call_id, FINAL, timeout_s)
+
+
+def spawn_worker(database_url: str, workdir: Path, **settings: str) -> subprocess.Popen:
+    """Start `ringline worker` with short test timings; settings are more
+    RINGLINE_ variables, as NAME=value."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGLINE_")}
+    env.update(
+        {
+            "RINGLINE_DATABASE_URL": database_url,
+            "RINGLINE_SECRET_KEY": "x" * 40,
+            "RINGLINE_LOG_LEVEL": "warning",
+            "RINGLINE_SANDBOX_RING_SECONDS": "0.2",
+            "RINGLINE_SANDBOX_TURN_SECONDS": "0.5",
+            "RINGLINE_SANDBOX_DIAL_TIMEOUT_SECONDS": "0.5",
+            "RINGLINE_WORKER_POLL_SECONDS": "0.05",
+            "RINGLINE_WORKER_LEASE_SECONDS": "1.5",
+            "RINGLINE_RECORDINGS_DIR": str(workdir / "recordings"),
+            **{f"RINGLINE_{name}": value for name, value in settings.items()},
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "ringline", "worker"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -1,10 +1,7 @@
 """Workers sharing one queue: concurrency limits, races and recovery after a kill."""
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +18,13 @@ from ringline.core.database import (
 )
 from ringline.dialing.worker import create_worker
 from ringline.workspaces.models import Workspace
-from tests.dialing.helpers import FINAL, place_call, published_agent, wait_until_final
+from tests.dialing.helpers import (
+    FINAL,
+    place_call,
+    published_agent,
+    spawn_worker,
+    wait_until_final,
+)
 from tests.factories import Api, open_api, settings_for_tests
 
 ACTIVE = ("initiated", "sent", "received")
@@ -111,30 +114,6 @@ async def test_racing_workers_dial_each_call_once(
             ).all()
         )
     assert dials == {call_id: 1 for call_id in calls}
-
-
-def spawn_worker(database_url: str, workdir: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGLINE_")}
-    env.update(
-        {
-            "RINGLINE_DATABASE_URL": database_url,
-            "RINGLINE_SECRET_KEY": "x" * 40,
-            "RINGLINE_LOG_LEVEL": "warning",
-            "RINGLINE_SANDBOX_RING_SECONDS": "0.2",
-            "RINGLINE_SANDBOX_TURN_SECONDS": "0.5",
-            "RINGLINE_SANDBOX_DIAL_TIMEOUT_SECONDS": "0.5",
-            "RINGLINE_WORKER_POLL_SECONDS": "0.05",
-            "RINGLINE_WORKER_LEASE_SECONDS": "1.5",
-            "RINGLINE_RECORDINGS_DIR": str(workdir / "recordings"),
-        }
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "ringline", "worker"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def test_killed_worker_calls_end_after_restart(

@@ -17,7 +17,7 @@ class Received:
 
 
 # Given the number of requests received before this one (from 0) and the
-# request, return the status to answer and the seconds to wait before it.
+# request, return the response status and the seconds to wait before it.
 Behaviour = Callable[[int, Received], tuple[int, float]]
 
 

@@ -3,10 +3,7 @@
 import asyncio
 import hashlib
 import hmac
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +19,12 @@ from ringline.core.database import transaction
 from ringline.core.ids import new_id
 from ringline.core.time import utc_now
 from ringline.webhooks.models import Webhook, WebhookDelivery
-from tests.dialing.helpers import place_call, published_agent, wait_until_final
+from tests.dialing.helpers import (
+    place_call,
+    published_agent,
+    spawn_worker,
+    wait_until_final,
+)
 from tests.factories import Api, Workspace, open_api
 from tests.webhooks.receiver import Received, Receiver, running_receiver
 
@@ -278,13 +280,15 @@ async def test_killed_worker_event_still_delivered(
             agent_id = await published_agent(api, workspace)
             call_id = await place_call(api, workspace, agent_id, "+15550100150")
             cancelled = await api.post(f"/v1/calls/{call_id}/cancel", workspace)
-            first = spawn_worker(database_url, tmp_path)
+            first = spawn_worker(database_url, tmp_path, WEBHOOK_ALLOW_PRIVATE="true")
             second = None
             try:
                 await wait_for(lambda: len(receiver.received) >= 1, what="a send")
                 first.send_signal(signal.SIGKILL)
                 first.wait()
-                second = spawn_worker(database_url, tmp_path)
+                second = spawn_worker(
+                    database_url, tmp_path, WEBHOOK_ALLOW_PRIVATE="true"
+                )
                 await wait_for(lambda: len(receiver.received) >= 2, what="a resend")
                 await asyncio.sleep(0.5)
             finally:
@@ -300,25 +304,3 @@ async def test_killed_worker_event_still_delivered(
     assert receiver.received[0].body == receiver.received[1].body
     assert orjson.loads(receiver.received[1].body)["event_type"] == "call_ended"
     assert states == ["succeeded"]
-
-
-def spawn_worker(database_url: str, workdir: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGLINE_")}
-    env.update(
-        {
-            "RINGLINE_DATABASE_URL": database_url,
-            "RINGLINE_SECRET_KEY": "x" * 40,
-            "RINGLINE_LOG_LEVEL": "warning",
-            "RINGLINE_WORKER_POLL_SECONDS": "0.05",
-            "RINGLINE_WORKER_LEASE_SECONDS": "1.5",
-            "RINGLINE_WEBHOOK_ALLOW_PRIVATE": "true",
-            "RINGLINE_RECORDINGS_DIR": str(workdir / "recordings"),
-        }
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "ringline", "worker"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )

@@ -38,9 +38,35 @@ def _as_stored(column: Any) -> Any:
     On SQLite a timestamp is then the text 'YYYY-MM-DDTHH:MM:SS.fffZ', already
     the API's format, and metadata is its JSON text, which the serializer embeds
     as it is: decoding both for every row only to encode them again was most of
-    the cost of a page. PostgreSQL's driver still returns datetimes.
+    the cost of a page.
     """
     return type_coerce(column, Text).label(column.key)
+
+
+class TimestampText(ColumnElement[str]):
+    """A timestamp column read as the API's text, 'YYYY-MM-DDTHH:MM:SS.fffZ'.
+
+    SQLite stores it in that form already. PostgreSQL formats it with to_char,
+    at about 0.7 µs a value against 5 µs for formatting the driver's datetime in
+    Python: on a page of 20 calls that was half a millisecond of CPU.
+    """
+
+    inherit_cache = True
+    type = Text()
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+
+
+@compiles(TimestampText)
+def _timestamp_text_stored(element: TimestampText, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(TimestampText, "postgresql")
+def _timestamp_text_postgresql(element: TimestampText, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
 
 # The columns of the list view: everything but the transcript.
@@ -295,7 +321,7 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
     limit, offset = bindparam("limit"), bindparam("offset")
     if shape.split is None:
         query = _ordered(select(*columns).where(*conditions), shape.sort)
-        return query.limit(limit).offset(offset)
+        return _with_timestamp_text(query.limit(limit).offset(offset), shape.sort)
 
     field, count = shape.split
     column = SPLIT_COLUMNS[field]
@@ -310,12 +336,41 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
         limited = branch.limit(bindparam("depth")).offset(bindparam("branch_offset"))
         branches.append(select(*limited.subquery().c))
     merged = union_all(*branches).subquery()
-    return (
+    page = (
         select(*merged.c)
         .order_by(*_order_by(shape.sort, merged.c))
         .limit(limit)
         .offset(offset)
     )
+    return _with_timestamp_text(page, shape.sort)
+
+
+TIMESTAMP_COLUMNS = frozenset(
+    {
+        "scheduled_at",
+        "created_at",
+        "updated_at",
+        "initiated_at",
+        "answered_at",
+        "ended_at",
+    }
+)
+
+
+def _with_timestamp_text(page: Select[Any], sort: str) -> Select[Any]:
+    """Select a page's rows again with their timestamps as the API's text.
+
+    Formatting outside the limited query keeps it off the rows that an OFFSET
+    skips, which on page 1,000 are 19,980.
+    """
+    rows = page.subquery()
+    columns = [
+        TimestampText(column).label(column.key)
+        if column.key in TIMESTAMP_COLUMNS
+        else column
+        for column in rows.c
+    ]
+    return select(*columns).order_by(*_order_by(sort, rows.c))
 
 
 @lru_cache(maxsize=512)

@@ -223,13 +223,10 @@ class CallRunner:
         responder = self._responder(prompt)
         line: str | None = welcome
         while line is not None:
-            # The move to received has just been checked; later turns look
-            # again, since a cancel may have ended the call meanwhile.
-            if conversation.segments and await self.reads.has_ended(job.call_id):
-                return None
             start = conversation.elapsed_ms()
             await carrier.say(line)
-            conversation.add("agent", line, start)
+            if not await self._add_turn(job, conversation, "agent", line, start):
+                return None
 
             start = conversation.elapsed_ms()
             try:
@@ -238,9 +235,42 @@ class CallRunner:
                 return EndReason.USER_DISCONNECTED
             if reply is None:
                 return EndReason.SILENCE_TIMEOUT
-            conversation.add("user", reply, start)
+            if not await self._add_turn(job, conversation, "user", reply, start):
+                return None
             line = await responder.reply(prompt, conversation.history())
         return EndReason.AGENT_DISCONNECTED
+
+    async def _add_turn(
+        self,
+        job: ClaimedJob,
+        conversation: Conversation,
+        role: str,
+        content: str,
+        start_ms: int,
+    ) -> bool:
+        """Add a turn and store the transcript so far on the live call.
+
+        The stored turns are what the call_ended event of a cancel carries, and
+        what remains when the worker is lost. Returns False, and drops the turn,
+        when the call has already ended, because the callee was hung up on
+        before the turn finished.
+        """
+        conversation.add(role, content, start_ms)
+        transcript = conversation.transcript()
+        segments = list(conversation.segments)
+
+        async def store(session: AsyncSession, call: Call | None) -> bool:
+            if call is None or call.status != CallStatus.RECEIVED:
+                return False
+            call.transcript = transcript
+            call.transcript_segments = segments
+            call.updated_at = utc_now()
+            return True
+
+        if await self.writer.submit(job.call_id, store):
+            return True
+        conversation.segments.pop()
+        return False
 
     async def move(
         self, job: ClaimedJob, expected: CallStatus, target: CallStatus
@@ -269,8 +299,8 @@ class CallRunner:
     ) -> None:
         """End the call, store the transcript, and finish the job, in one transaction.
 
-        When the call already ended (a cancel hung it up), its status stays and
-        only the transcript and recording are added.
+        When the call already ended (a cancel hung it up), its status stays, and
+        the transcript keeps only the turns stored before the hang-up.
         """
         recording_key = None
         if conversation is not None and conversation.segments:

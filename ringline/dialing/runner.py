@@ -36,6 +36,7 @@ from ringline.dialing.recordings import RecordingStore, render_recording
 from ringline.dialing.variables import fill_variables
 from ringline.dialing.writer import CallWriter
 from ringline.jobs import repository as jobs
+from ringline.jobs.repository import ClaimedJob
 
 log = structlog.get_logger()
 
@@ -46,14 +47,6 @@ UNANSWERED: dict[Answer, tuple[CallStatus, EndReason]] = {
     Answer.UNREACHABLE: (CallStatus.NO_ANSWER, EndReason.USER_UNREACHABLE),
     Answer.VOICEMAIL: (CallStatus.DID_NOT_PICK, EndReason.VOICEMAIL_DETECTED),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedJob:
-    id: int
-    call_id: str
-    workspace_id: str
-    attempt: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ changes.
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -88,6 +89,39 @@ class Conversation:
         return "\n".join(f"{names[s['role']]}: {s['content']}" for s in self.segments)
 
 
+def last_seen_at(call: Call, heartbeat_at: datetime | None) -> datetime:
+    """Return the last moment the lost worker is known to have run the call.
+
+    That is its last lease renewal or the call's last stored change (a status
+    move or a turn), whichever is later, and never later than now.
+    """
+    seen = call.updated_at
+    if heartbeat_at is not None:
+        seen = max(seen, heartbeat_at)
+    return min(seen, utc_now())
+
+
+def end_lost_call(
+    session: AsyncSession, call: Call, heartbeat_at: datetime | None
+) -> None:
+    """End a call whose worker was lost, as failed with end reason worker_lost.
+
+    The call ends when that worker was last seen, so the time it was down
+    counts as neither talk time nor call time, and the turns stored so far stay
+    on it. The caller holds the row lock.
+    """
+    ended_at = last_seen_at(call, heartbeat_at)
+    log.warning(
+        "call.worker_lost",
+        call_id=call.id,
+        status=call.status,
+        ended_at=ended_at.isoformat(),
+    )
+    apply_move(session, call, CallStatus.FAILED, ended_at, EndReason.WORKER_LOST)
+    # The row changes now, though the call ended earlier.
+    call.updated_at = utc_now()
+
+
 class CallRunner:
     def __init__(
         self,
@@ -143,10 +177,7 @@ class CallRunner:
                 # A worker died while it ran this call: whether the dial went out
                 # cannot be known, and the status machine has no way back to
                 # created, so the call ends here instead of being dialed twice.
-                log.warning("call.worker_lost", call_id=call.id, status=call.status)
-                apply_move(
-                    session, call, CallStatus.FAILED, utc_now(), EndReason.WORKER_LOST
-                )
+                end_lost_call(session, call, job.previous_heartbeat_at)
             await jobs.finish(session, job.id)
 
         await self.writer.submit(job.call_id, settle)

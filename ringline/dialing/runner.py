@@ -79,6 +79,11 @@ class Conversation:
             }
         )
 
+    def retime_last_turn(self, start_ms: int) -> None:
+        """Set the last turn's start to start_ms and its end to now."""
+        self.segments[-1]["start_ms"] = start_ms
+        self.segments[-1]["end_ms"] = self.elapsed_ms()
+
     def history(self) -> list[Turn]:
         return [Turn(s["role"], s["content"]) for s in self.segments]
 
@@ -247,10 +252,18 @@ class CallRunner:
         responder = self._responder(prompt)
         line: str | None = welcome
         while line is not None:
-            start = conversation.elapsed_ms()
-            await carrier.say(line)
-            if not await self._add_turn(job, conversation, "agent", line, start):
+            # The line is stored before it is spoken, so a cancel while it is
+            # spoken keeps it. Its times are set when the speech ends, even when
+            # the maximum call duration cuts it off.
+            if not await self._add_turn(
+                job, conversation, "agent", line, conversation.elapsed_ms()
+            ):
                 return None
+            start = conversation.elapsed_ms()
+            try:
+                await carrier.say(line)
+            finally:
+                conversation.retime_last_turn(start)
 
             start = conversation.elapsed_ms()
             try:
@@ -277,11 +290,11 @@ class CallRunner:
         The stored turns are what the call_ended event of a cancel carries, and
         what remains when the worker is lost. Returns False, and drops the turn,
         when the call has already ended, because the callee was hung up on
-        before the turn finished.
+        before the turn.
         """
         conversation.add(role, content, start_ms)
         transcript = conversation.transcript()
-        segments = list(conversation.segments)
+        segments = [dict(segment) for segment in conversation.segments]
 
         async def store(session: AsyncSession, call: Call | None) -> bool:
             if call is None or call.status != CallStatus.RECEIVED:

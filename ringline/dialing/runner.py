@@ -9,6 +9,7 @@ changes.
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -36,6 +37,7 @@ from ringline.dialing.recordings import RecordingStore, render_recording
 from ringline.dialing.variables import fill_variables
 from ringline.dialing.writer import CallWriter
 from ringline.jobs import repository as jobs
+from ringline.jobs.repository import ClaimedJob
 
 log = structlog.get_logger()
 
@@ -46,14 +48,6 @@ UNANSWERED: dict[Answer, tuple[CallStatus, EndReason]] = {
     Answer.UNREACHABLE: (CallStatus.NO_ANSWER, EndReason.USER_UNREACHABLE),
     Answer.VOICEMAIL: (CallStatus.DID_NOT_PICK, EndReason.VOICEMAIL_DETECTED),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedJob:
-    id: int
-    call_id: str
-    workspace_id: str
-    attempt: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +79,11 @@ class Conversation:
             }
         )
 
+    def retime_last_turn(self, start_ms: int) -> None:
+        """Set the last turn's start to start_ms and its end to now."""
+        self.segments[-1]["start_ms"] = start_ms
+        self.segments[-1]["end_ms"] = self.elapsed_ms()
+
     def history(self) -> list[Turn]:
         return [Turn(s["role"], s["content"]) for s in self.segments]
 
@@ -93,6 +92,39 @@ class Conversation:
             return None
         names = {"agent": "Agent", "user": "User"}
         return "\n".join(f"{names[s['role']]}: {s['content']}" for s in self.segments)
+
+
+def last_seen_at(call: Call, heartbeat_at: datetime | None) -> datetime:
+    """Return the last moment the lost worker is known to have run the call.
+
+    That is its last lease renewal or the call's last stored change (a status
+    move or a turn), whichever is later, and never later than now.
+    """
+    seen = call.updated_at
+    if heartbeat_at is not None:
+        seen = max(seen, heartbeat_at)
+    return min(seen, utc_now())
+
+
+def end_lost_call(
+    session: AsyncSession, call: Call, heartbeat_at: datetime | None
+) -> None:
+    """End a call whose worker was lost, as failed with end reason worker_lost.
+
+    The call ends when that worker was last seen, so the time it was down
+    counts as neither talk time nor call time, and the turns stored so far stay
+    on it. The caller holds the row lock.
+    """
+    ended_at = last_seen_at(call, heartbeat_at)
+    log.warning(
+        "call.worker_lost",
+        call_id=call.id,
+        status=call.status,
+        ended_at=ended_at.isoformat(),
+    )
+    apply_move(session, call, CallStatus.FAILED, ended_at, EndReason.WORKER_LOST)
+    # The row changes now, though the call ended earlier.
+    call.updated_at = utc_now()
 
 
 class CallRunner:
@@ -150,10 +182,7 @@ class CallRunner:
                 # A worker died while it ran this call: whether the dial went out
                 # cannot be known, and the status machine has no way back to
                 # created, so the call ends here instead of being dialed twice.
-                log.warning("call.worker_lost", call_id=call.id, status=call.status)
-                apply_move(
-                    session, call, CallStatus.FAILED, utc_now(), EndReason.WORKER_LOST
-                )
+                end_lost_call(session, call, job.previous_heartbeat_at)
             await jobs.finish(session, job.id)
 
         await self.writer.submit(job.call_id, settle)
@@ -223,13 +252,18 @@ class CallRunner:
         responder = self._responder(prompt)
         line: str | None = welcome
         while line is not None:
-            # The move to received has just been checked; later turns look
-            # again, since a cancel may have ended the call meanwhile.
-            if conversation.segments and await self.reads.has_ended(job.call_id):
+            # The line is stored before it is spoken, so a cancel while it is
+            # spoken keeps it. Its times are set when the speech ends, even when
+            # the maximum call duration cuts it off.
+            if not await self._add_turn(
+                job, conversation, "agent", line, conversation.elapsed_ms()
+            ):
                 return None
             start = conversation.elapsed_ms()
-            await carrier.say(line)
-            conversation.add("agent", line, start)
+            try:
+                await carrier.say(line)
+            finally:
+                conversation.retime_last_turn(start)
 
             start = conversation.elapsed_ms()
             try:
@@ -238,9 +272,42 @@ class CallRunner:
                 return EndReason.USER_DISCONNECTED
             if reply is None:
                 return EndReason.SILENCE_TIMEOUT
-            conversation.add("user", reply, start)
+            if not await self._add_turn(job, conversation, "user", reply, start):
+                return None
             line = await responder.reply(prompt, conversation.history())
         return EndReason.AGENT_DISCONNECTED
+
+    async def _add_turn(
+        self,
+        job: ClaimedJob,
+        conversation: Conversation,
+        role: str,
+        content: str,
+        start_ms: int,
+    ) -> bool:
+        """Add a turn and store the transcript so far on the live call.
+
+        The stored turns are what the call_ended event of a cancel carries, and
+        what remains when the worker is lost. Returns False, and drops the turn,
+        when the call has already ended, because the callee was hung up on
+        before the turn.
+        """
+        conversation.add(role, content, start_ms)
+        transcript = conversation.transcript()
+        segments = [dict(segment) for segment in conversation.segments]
+
+        async def store(session: AsyncSession, call: Call | None) -> bool:
+            if call is None or call.status != CallStatus.RECEIVED:
+                return False
+            call.transcript = transcript
+            call.transcript_segments = segments
+            call.updated_at = utc_now()
+            return True
+
+        if await self.writer.submit(job.call_id, store):
+            return True
+        conversation.segments.pop()
+        return False
 
     async def move(
         self, job: ClaimedJob, expected: CallStatus, target: CallStatus
@@ -269,8 +336,8 @@ class CallRunner:
     ) -> None:
         """End the call, store the transcript, and finish the job, in one transaction.
 
-        When the call already ended (a cancel hung it up), its status stays and
-        only the transcript and recording are added.
+        When the call already ended (a cancel hung it up), its status stays, and
+        the transcript keeps only the turns stored before the hang-up.
         """
         recording_key = None
         if conversation is not None and conversation.segments:

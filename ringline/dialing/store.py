@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringline.agents.models import AgentVersion
 from ringline.calls.models import Call
-from ringline.calls.transitions import is_final
 from ringline.dialing.batching import BatchedLookup
 
 
@@ -20,23 +19,18 @@ async def load_version(session: AsyncSession, call: Call) -> AgentVersion:
 
 
 class RunReads:
-    """The call runner's reads: a call with its agent version, and whether a
-    call has ended. Lookups made at the same moment share one query."""
+    """The call runner's read of a call with its agent version. Lookups made at
+    the same moment share one query."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
         # Published versions never change, so they are kept once read.
         self._versions: dict[tuple[str, int], AgentVersion] = {}
         self._runs = BatchedLookup(self._fetch_runs)
-        self._statuses = BatchedLookup(self._fetch_statuses)
 
     async def load_for_run(self, call_id: str) -> tuple[AgentVersion, Call] | None:
         """Read a call and the agent version it runs; None if it is gone."""
         return await self._runs.get(call_id)
-
-    async def has_ended(self, call_id: str) -> bool:
-        status = await self._statuses.get(call_id)
-        return status is None or is_final(status)
 
     async def _fetch_runs(
         self, call_ids: list[str]
@@ -56,12 +50,6 @@ class RunReads:
             call.id: (self._versions[(call.agent_id, call.agent_version_number)], call)
             for call in calls
         }
-
-    async def _fetch_statuses(self, call_ids: list[str]) -> dict[str, str]:
-        query = select(Call.id, Call.status).where(Call.id.in_(call_ids))
-        async with self._sessionmaker() as session:
-            rows = (await session.execute(query)).all()
-        return {call_id: status for call_id, status in rows}
 
 
 def variables_for(call: Call, version: AgentVersion) -> list[Mapping[str, object]]:

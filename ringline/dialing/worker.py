@@ -23,9 +23,10 @@ from ringline.core.settings import Settings
 from ringline.core.time import utc_now
 from ringline.dialing.providers import SandboxProvider, SandboxTiming
 from ringline.dialing.recordings import LocalRecordingStore
-from ringline.dialing.runner import CallRunner, ClaimedJob, RunnerSettings
+from ringline.dialing.runner import CallRunner, RunnerSettings
 from ringline.jobs import repository as jobs
 from ringline.jobs.queue import ANALYZE, DIAL
+from ringline.jobs.repository import ClaimedJob
 from ringline.webhooks.delivery import DeliverySettings, DeliveryWorker
 
 log = structlog.get_logger()
@@ -130,12 +131,12 @@ class Worker:
         now = utc_now()
         until = now + timedelta(seconds=self.settings.lease_s)
         async with transaction(self.sessionmaker) as session:
-            rows = await jobs.claim(
+            claimed = await jobs.claim(
                 session, ANALYZE, None, self.worker_id, now, until, free
             )
-        for job_id, call_id, _workspace_id, _attempt in rows:
-            task = asyncio.create_task(self._analyse(job_id, call_id))
-            self.analysing[job_id] = task
+        for job in claimed:
+            task = asyncio.create_task(self._analyse(job.id, job.call_id))
+            self.analysing[job.id] = task
 
     async def _analyse(self, job_id: int, call_id: str) -> None:
         assert self.analyses is not None
@@ -179,20 +180,22 @@ class Worker:
             free = min(limit, concurrency - running)
             if free <= 0:
                 return []
-            rows = await jobs.claim(
+            return await jobs.claim(
                 session, DIAL, workspace_id, self.worker_id, now, until, free
             )
-        return [ClaimedJob(*row) for row in rows]
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         interval = self.settings.lease_s / 3
         while True:
             await asyncio.sleep(interval)
-            until = utc_now() + timedelta(seconds=self.settings.lease_s)
+            now = utc_now()
+            until = now + timedelta(seconds=self.settings.lease_s)
             try:
                 async with transaction(self.sessionmaker) as session:
                     leased = [*self.running, *self.analysing]
-                    await jobs.extend_leases(session, self.worker_id, leased, until)
+                    await jobs.extend_leases(
+                        session, self.worker_id, leased, now, until
+                    )
                 if self.deliveries is not None:
                     await self.deliveries.extend_leases(until)
             except Exception:

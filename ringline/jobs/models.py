@@ -32,4 +32,7 @@ class Job(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     locked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When the worker holding the job claimed it or last renewed its lease, which
+    # is the last moment that worker is known to have been running it.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,9 +1,10 @@
 """Queries on the jobs table: claiming due work, leases and completion."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.jobs.models import Job
@@ -56,6 +57,17 @@ async def count_running(
     return await session.scalar(query) or 0
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: int
+    call_id: str
+    workspace_id: str
+    attempt: int
+    # When the worker that held the job before this claim last renewed its lease.
+    # None unless the job was recovered from a worker that stopped renewing it.
+    previous_heartbeat_at: datetime | None = None
+
+
 async def claim(
     session: AsyncSession,
     kind: str,
@@ -64,38 +76,54 @@ async def claim(
     now: datetime,
     locked_until: datetime,
     limit: int,
-) -> Sequence[Row]:
+) -> list[ClaimedJob]:
     """Lock up to limit due jobs for this worker, oldest first: of one workspace,
     or of any when workspace_id is None."""
     conditions = _claimable(kind, now)
     if workspace_id is not None:
         conditions.append(Job.workspace_id == workspace_id)
     candidates = (
-        select(Job.id).where(*conditions).order_by(Job.due_at, Job.id).limit(limit)
+        select(Job.id, Job.heartbeat_at)
+        .where(*conditions)
+        .order_by(Job.due_at, Job.id)
+        .limit(limit)
     )
     if session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(await session.scalars(candidates))
-    if not ids:
+    # The claim overwrites heartbeat_at, so the previous holder's value is read
+    # first, in the same transaction.
+    heartbeats = dict((await session.execute(candidates)).all())
+    if not heartbeats:
         return []
+
     claimed = (
         update(Job)
-        .where(Job.id.in_(ids), or_(Job.locked_until.is_(None), Job.locked_until < now))
-        .values(locked_by=worker_id, locked_until=locked_until)
+        .where(
+            Job.id.in_(heartbeats),
+            or_(Job.locked_until.is_(None), Job.locked_until < now),
+        )
+        .values(locked_by=worker_id, locked_until=locked_until, heartbeat_at=now)
         .returning(Job.id, Job.call_id, Job.workspace_id, Job.attempt)
     )
-    return (await session.execute(claimed)).all()
+    rows = (await session.execute(claimed)).all()
+    return [ClaimedJob(*row, heartbeats[row[0]]) for row in rows]
 
 
 async def extend_leases(
-    session: AsyncSession, worker_id: str, job_ids: Sequence[int], until: datetime
+    session: AsyncSession,
+    worker_id: str,
+    job_ids: Sequence[int],
+    now: datetime,
+    until: datetime,
 ) -> None:
+    """Renew this worker's leases on job_ids until `until`, noting `now` as
+    their heartbeat."""
     if not job_ids:
         return
     await session.execute(
         update(Job)
         .where(Job.id.in_(job_ids), Job.locked_by == worker_id)
-        .values(locked_until=until)
+        .values(locked_until=until, heartbeat_at=now)
     )
 
 
@@ -107,7 +135,7 @@ async def release(session: AsyncSession, job_id: int, due_at: datetime) -> None:
     await session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(locked_by=None, locked_until=None, due_at=due_at)
+        .values(locked_by=None, locked_until=None, heartbeat_at=None, due_at=due_at)
     )
 
 

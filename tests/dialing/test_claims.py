@@ -85,3 +85,31 @@ async def test_expired_lease_is_claimed_again(api: Api) -> None:
 
     assert while_held == []
     assert recovered.id == claimed.id
+
+
+async def test_recovered_claim_has_old_heartbeat(api: Api) -> None:
+    workspace = await api.workspace(agents=())
+    await enqueue_jobs(api, workspace.id, 1, 0)
+    first = Worker(api.sessionmaker, None, WorkerSettings(lease_s=60))  # type: ignore[arg-type]
+    second = Worker(api.sessionmaker, None, WorkerSettings(lease_s=60))  # type: ignore[arg-type]
+    heartbeat_at = utc_now().replace(microsecond=0) - timedelta(seconds=30)
+
+    (claimed,) = await first.claim(5)
+    async with transaction(api.sessionmaker) as session:
+        await jobs.extend_leases(
+            session,
+            first.worker_id,
+            [claimed.id],
+            heartbeat_at,
+            heartbeat_at + timedelta(seconds=1),
+        )
+    (recovered,) = await second.claim(5)
+    async with api.sessionmaker() as session:
+        stored = await session.get(Job, claimed.id)
+
+    assert claimed.previous_heartbeat_at is None
+    assert recovered.id == claimed.id
+    assert recovered.previous_heartbeat_at == heartbeat_at
+    assert stored is not None
+    assert stored.heartbeat_at is not None
+    assert stored.heartbeat_at > heartbeat_at

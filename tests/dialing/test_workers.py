@@ -4,6 +4,7 @@ import asyncio
 import signal
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from ringline.core.database import (
     read_only,
     transaction,
 )
+from ringline.core.time import utc_now
 from ringline.dialing.worker import create_worker
 from ringline.workspaces.models import Workspace
 from tests.dialing.helpers import (
@@ -23,6 +25,7 @@ from tests.dialing.helpers import (
     place_call,
     published_agent,
     spawn_worker,
+    wait_for_status,
     wait_until_final,
 )
 from tests.factories import Api, open_api, settings_for_tests
@@ -159,6 +162,87 @@ async def test_killed_worker_calls_end_after_restart(
     for call in queued:
         assert call["status"] == "completed"
         assert call["end_reason"] == "agent_disconnected"
+
+
+async def test_lost_call_ends_when_worker_died(
+    api_only: Api, database_url: str, tmp_path: Path
+) -> None:
+    api = api_only
+    workspace = await api.workspace()
+    script = "\n".join(f"- line {i}" for i in range(40))
+    agent_id = await published_agent(api, workspace, prompt_text=script)
+    call_id = await place_call(api, workspace, agent_id, "+15550100499")
+    first = spawn_worker(database_url, tmp_path)
+    second = None
+    try:
+        await wait_for_status(api, workspace, call_id, {"received"}, timeout_s=30)
+        # Turns take about 0.5 s and heartbeats come every 0.5 s with these
+        # settings, so a few of each happen before the kill.
+        await asyncio.sleep(1.5)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        killed_at = utc_now()
+        # The call stays down for longer than its lease before anyone recovers it.
+        await asyncio.sleep(3.0)
+        second = spawn_worker(database_url, tmp_path)
+        call = await wait_until_final(api, workspace, call_id, timeout_s=30)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
+    details = await api.get(f"/v1/call-logs/{call_id}/details", workspace)
+
+    answered_at = datetime.fromisoformat(call["answered_at"])
+    ended_at = datetime.fromisoformat(call["ended_at"])
+    talk_ms = round((ended_at - answered_at).total_seconds() * 1000)
+    assert call["status"] == "failed"
+    assert call["end_reason"] == "worker_lost"
+    assert answered_at < ended_at
+    assert ended_at <= killed_at
+    # The worker renews its lease every 0.5 s and stores a turn about as often,
+    # so the last of them falls well within 1.5 s before the kill.
+    assert (killed_at - ended_at).total_seconds() < 1.5
+    assert call["duration_ms"] == talk_ms
+    assert details.json()["transcript"].startswith("Agent: Hello, this is")
+    assert "\nUser: " in details.json()["transcript"]
+
+
+async def test_lost_ringing_call_ends_at_heartbeat(
+    api_only: Api, database_url: str, tmp_path: Path
+) -> None:
+    api = api_only
+    workspace = await api.workspace()
+    agent_id = await published_agent(api, workspace)
+    call_id = await place_call(api, workspace, agent_id, "+15550100199")
+    first = spawn_worker(database_url, tmp_path, SANDBOX_RING_SECONDS="10")
+    second = None
+    try:
+        ringing = await wait_for_status(api, workspace, call_id, {"sent"}, 30)
+        # Nothing about the call is stored while it rings, so only the lease
+        # renewals, every 0.5 s with these settings, show the worker is alive.
+        await asyncio.sleep(2.0)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        killed_at = utc_now()
+        await asyncio.sleep(3.0)
+        second = spawn_worker(database_url, tmp_path)
+        call = await wait_until_final(api, workspace, call_id, timeout_s=30)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
+
+    rang_at = datetime.fromisoformat(ringing["updated_at"])
+    ended_at = datetime.fromisoformat(call["ended_at"])
+    assert call["status"] == "failed"
+    assert call["end_reason"] == "worker_lost"
+    assert call["answered_at"] is None
+    assert call["duration_ms"] == 0
+    assert (ended_at - rang_at).total_seconds() > 1.0
+    assert ended_at <= killed_at
+    assert (killed_at - ended_at).total_seconds() < 1.5
 
 
 async def wait_for_active(api: Api, workspace_id: str, count: int) -> None:

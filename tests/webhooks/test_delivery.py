@@ -23,6 +23,7 @@ from tests.dialing.helpers import (
     place_call,
     published_agent,
     spawn_worker,
+    wait_for_status,
     wait_until_final,
 )
 from tests.factories import Api, Workspace, open_api
@@ -114,6 +115,51 @@ async def test_events_arrive_signed_and_ordered(
         "completed"
     )
     assert all(event["payload"]["call"]["id"] == call_id for event in events)
+
+
+async def test_cancelled_live_call_event_has_transcript(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_receiver() as receiver:
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            await add_webhook(api, workspace, receiver.url, events=["call_ended"])
+            script = "\n".join(f"- line {i}" for i in range(50))
+            agent_id = await published_agent(api, workspace, prompt_text=script)
+            call_id = await place_call(api, workspace, agent_id, "+15550100199")
+            await wait_for_status(api, workspace, call_id, {"received"})
+            # A turn takes about 0.05 s in tests, so several are spoken by now.
+            await asyncio.sleep(0.5)
+
+            cancelled = await api.post(f"/v1/calls/{call_id}/cancel", workspace)
+            await wait_for(lambda: len(receiver.received) >= 1, what="call_ended")
+            log = await wait_for_recording(api, workspace, call_id)
+
+    (event,) = events_of(receiver)
+    transcript = event["payload"]["call"]["transcript"]
+    assert cancelled.status_code == 200
+    assert event["event_type"] == "call_ended"
+    assert transcript is not None
+    assert transcript.startswith("Agent: Hello, this is")
+    assert "\nUser: " in transcript
+    # The hang-up ends the conversation, so no turn is added after the event.
+    assert log["transcript"] == transcript
+    assert len(log["transcript_segments"]) == len(transcript.splitlines())
+
+
+async def wait_for_recording(
+    api: Api, workspace: Workspace, call_id: str
+) -> dict[str, object]:
+    """Return the call log once the runner has stored its recording, which it
+    does last, after the conversation has stopped."""
+    deadline = time.monotonic() + 20
+    while True:
+        path = f"/v1/call-logs/{call_id}/details"
+        log = (await api.get(path, workspace)).json()
+        if log["recording_url"] is not None:
+            return log
+        assert time.monotonic() < deadline, "the recording was never stored"
+        await asyncio.sleep(0.05)
 
 
 async def test_changed_byte_or_old_timestamp_fails(

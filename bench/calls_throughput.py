@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import httpx
 import orjson
@@ -147,24 +148,33 @@ async def post_load(
     url: str, bodies: list[dict], headers: dict[str, str], connections: int
 ) -> tuple[float, list[float], int]:
     """Post every body with a fixed number of connections; return rate, latencies
-    in milliseconds, and the count of 201 answers."""
+    in milliseconds, and the count of 201 answers.
+
+    The load goes out through aiohttp. httpx.AsyncClient cost about 2.2 ms of
+    CPU per request at 32 connections, so on two cores it capped the bare
+    route at about 200 a second and hid most of the gap between the floor and
+    the API.
+    """
     queue: asyncio.Queue[dict] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
     accepted = 0
-    limits = httpx.Limits(max_connections=connections)
+    headers = {**headers, "content-type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=connections)
+    timeout = aiohttp.ClientTimeout(total=30)
 
-    async with httpx.AsyncClient(limits=limits, timeout=30, trust_env=False) as client:
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
 
         async def sender() -> None:
             nonlocal accepted
             while not queue.empty():
-                body = queue.get_nowait()
+                body = orjson.dumps(queue.get_nowait())
                 started = time.perf_counter()
-                response = await client.post(url, json=body, headers=headers)
+                async with client.post(url, data=body, headers=headers) as response:
+                    await response.read()
                 latencies.append((time.perf_counter() - started) * 1000)
-                accepted += response.status_code == 201
+                accepted += response.status == 201
 
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(connections)))

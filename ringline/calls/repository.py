@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    cast,
     func,
     insert,
     literal_column,
@@ -321,7 +322,7 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
     limit, offset = bindparam("limit"), bindparam("offset")
     if shape.split is None:
         query = _ordered(select(*columns).where(*conditions), shape.sort)
-        return _with_timestamp_text(query.limit(limit).offset(offset), shape.sort)
+        return _as_response_text(query.limit(limit).offset(offset), shape.sort)
 
     field, count = shape.split
     column = SPLIT_COLUMNS[field]
@@ -342,7 +343,7 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
         .limit(limit)
         .offset(offset)
     )
-    return _with_timestamp_text(page, shape.sort)
+    return _as_response_text(page, shape.sort)
 
 
 TIMESTAMP_COLUMNS = frozenset(
@@ -357,20 +358,27 @@ TIMESTAMP_COLUMNS = frozenset(
 )
 
 
-def _with_timestamp_text(page: Select[Any], sort: str) -> Select[Any]:
-    """Select a page's rows again with their timestamps as the API's text.
+JSON_COLUMNS = frozenset({"call_metadata", "analysis"})
+
+
+def _as_response_text(page: Select[Any], sort: str) -> Select[Any]:
+    """Select a page's rows again with timestamps and JSON as the API's text.
 
     Formatting outside the limited query keeps it off the rows that an OFFSET
-    skips, which on page 1,000 are 19,980.
+    skips, which on page 1,000 are 19,980. JSON read as text is embedded in the
+    response as it is, rather than decoded by the driver and encoded again.
     """
     rows = page.subquery()
-    columns = [
-        TimestampText(column).label(column.key)
-        if column.key in TIMESTAMP_COLUMNS
-        else column
-        for column in rows.c
-    ]
+    columns = [_response_text(column) for column in rows.c]
     return select(*columns).order_by(*_order_by(sort, rows.c))
+
+
+def _response_text(column: Any) -> Any:
+    if column.key in TIMESTAMP_COLUMNS:
+        return TimestampText(column).label(column.key)
+    if column.key in JSON_COLUMNS:
+        return cast(column, Text).label(column.key)
+    return column
 
 
 @lru_cache(maxsize=512)

@@ -5,8 +5,6 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from ringline.calls import lifecycle, service
 from ringline.calls.schemas import Call, CallCreate, CallDetail, CallList
 from ringline.core.dependencies import (
-    Cursors,
-    Reads,
     ReadSession,
     Session,
     require,
@@ -55,12 +53,13 @@ LIST_PARAMETERS = query_parameters(
     summary="List calls, newest first",
     openapi_extra={"parameters": LIST_PARAMETERS},
 )
-async def list_calls(
-    request: Request, reader: Reads, principal: CanRead, cursors: Cursors
-) -> Response:
+async def list_calls(request: Request, principal: CanRead) -> Response:
+    # The reader and the cursor codec come from app.state here rather than as
+    # dependencies, which FastAPI resolved in about 25 µs each.
+    state = request.app.state
     link = linker_for(request, principal)
     payload = await service.list_calls(
-        reader, principal, query_values(request), cursors, link
+        state.reader, principal, query_values(request), state.cursors, link
     )
     return cacheable_json_response(request, payload)
 

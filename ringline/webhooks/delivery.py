@@ -29,7 +29,7 @@ from ringline.core.database import transaction
 from ringline.core.ids import new_id
 from ringline.core.time import utc_now
 from ringline.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
-from ringline.webhooks.urls import resolve_and_check
+from ringline.webhooks.urls import CheckedResolver, UnsafeUrl, check_url
 
 log = structlog.get_logger()
 
@@ -297,9 +297,9 @@ class DeliveryWorker:
         if not outbound.is_active:
             return None, INACTIVE
         try:
-            await resolve_and_check(outbound.url, self.settings.allow_private)
-        except ValueError as refused:
-            return None, f"URL refused: {refused}"[:ERROR_LENGTH]
+            check_url(outbound.url, self.settings.allow_private)
+        except UnsafeUrl as refused:
+            return None, _refused(refused)
 
         now = utc_now()
         headers = signature_headers(
@@ -315,6 +315,9 @@ class DeliveryWorker:
                 allow_redirects=False,
             ) as response:
                 await response.content.read(RESPONSE_READ_BYTES)
+        except UnsafeUrl as refused:
+            # CheckedResolver refused an address of the host.
+            return None, _refused(refused)
         except TimeoutError:
             return None, f"timed out after {outbound.timeout_ms} ms"
         except aiohttp.ClientError as failure:
@@ -327,7 +330,10 @@ class DeliveryWorker:
         client = self._clients.get(webhook_id)
         if client is None:
             client = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=PER_WEBHOOK_IN_FLIGHT),
+                connector=aiohttp.TCPConnector(
+                    limit=PER_WEBHOOK_IN_FLIGHT,
+                    resolver=CheckedResolver(self.settings.allow_private),
+                ),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"user-agent": USER_AGENT, "content-type": "application/json"},
                 trust_env=False,
@@ -418,6 +424,10 @@ class DeliveryWorker:
             "due_at": outcome.at + timedelta(seconds=delay),
             "created_at": outcome.at,
         }
+
+
+def _refused(refused: UnsafeUrl) -> str:
+    return f"URL refused: {refused}"[:ERROR_LENGTH]
 
 
 def _unlocked(now: datetime) -> Any:

@@ -1,15 +1,14 @@
 """Safety checks of webhook URLs, so that deliveries cannot reach internal hosts.
 
 check_url checks the text of a URL. resolve_and_check also resolves the host
-and checks every address it resolves to. Both run when a webhook is saved, and
-resolve_and_check runs again before each delivery attempt.
+and checks every address it resolves to; it runs when a webhook is saved.
+Deliveries check the text of the URL before each attempt and connect through
+CheckedResolver, which checks every address a host name resolves to at the
+moment of connecting. A DNS answer that changes after the webhook was saved
+(DNS rebinding) therefore cannot lead a delivery to an internal host.
 
 Redirects are not followed: a redirect target would skip these checks, so the
-client that sends deliveries must be built with follow_redirects=False.
-
-NOTE: the check and the connection resolve the host separately, so a DNS answer
-that changes between the two (DNS rebinding) is not caught. Connecting to the
-checked address would close that gap.
+client that sends deliveries must not follow redirects.
 """
 
 import asyncio
@@ -18,6 +17,9 @@ import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -106,6 +108,32 @@ async def resolve_and_check(
         if address is None:
             raise UnsafeUrl(f"host {destination.host} resolves to an invalid address")
         _check_address(destination.host, address, allow_private)
+
+
+class CheckedResolver(AbstractResolver):
+    """aiohttp's threaded resolver, with every address it returns checked.
+
+    Raises UnsafeUrl, as resolve_and_check does, when any address of the host
+    is not allowed, so that no connection is made to it.
+    """
+
+    def __init__(self, allow_private: bool) -> None:
+        self._resolver = ThreadedResolver()
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._resolver.resolve(host, port, family)
+        for result in results:
+            address = _ip_literal(result["host"])
+            if address is None:
+                raise UnsafeUrl(f"host {host} resolves to an invalid address")
+            _check_address(host, address, self._allow_private)
+        return results
+
+    async def close(self) -> None:
+        await self._resolver.close()
 
 
 def _parse(url: str, allow_private: bool) -> Destination:

@@ -279,36 +279,62 @@ async def test_retries_stop_at_retry_count(database_url: str, tmp_path: Path) ->
     assert len(receiver.received) == 3
 
 
+async def refused_delivery(
+    database_url: str, tmp_path: Path, url: str
+) -> WebhookDelivery | None:
+    """Send a call_ended event to url with private addresses not allowed, and
+    return the delivery once it is no longer pending."""
+    async with live_api(database_url, tmp_path, webhook_allow_private=False) as api:
+        workspace = await api.workspace()
+        webhook_id = await add_webhook(
+            api, workspace, url, events=["call_ended"], retry_count=0
+        )
+        agent_id = await published_agent(api, workspace)
+        call_id = await place_call(api, workspace, agent_id, "+15550100101")
+        await wait_until_final(api, workspace, call_id)
+        deadline = utc_now() + timedelta(seconds=10)
+        delivery = None
+        while utc_now() < deadline:
+            async with api.sessionmaker() as session:
+                delivery = await session.scalar(
+                    select(WebhookDelivery).where(
+                        WebhookDelivery.webhook_id == webhook_id
+                    )
+                )
+            if delivery is not None and delivery.state != "pending":
+                break
+            await asyncio.sleep(0.05)
+    return delivery
+
+
 async def test_loopback_refused_without_setting(
     database_url: str, tmp_path: Path
 ) -> None:
     with running_receiver() as receiver:
-        async with live_api(database_url, tmp_path, webhook_allow_private=False) as api:
-            workspace = await api.workspace()
-            webhook_id = await add_webhook(
-                api, workspace, receiver.url, events=["call_ended"], retry_count=0
-            )
-            agent_id = await published_agent(api, workspace)
-            call_id = await place_call(api, workspace, agent_id, "+15550100101")
-            await wait_until_final(api, workspace, call_id)
-            deadline = utc_now() + timedelta(seconds=10)
-            delivery = None
-            while utc_now() < deadline:
-                async with api.sessionmaker() as session:
-                    delivery = await session.scalar(
-                        select(WebhookDelivery).where(
-                            WebhookDelivery.webhook_id == webhook_id
-                        )
-                    )
-                if delivery is not None and delivery.state != "pending":
-                    break
-                await asyncio.sleep(0.05)
+        delivery = await refused_delivery(database_url, tmp_path, receiver.url)
 
     assert receiver.received == []
     assert delivery is not None
     assert delivery.state == "failed"
     assert delivery.error is not None
     assert delivery.error.startswith("URL refused")
+
+
+async def test_name_resolving_to_loopback_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    # The URL's text passes; only the address found when connecting is refused.
+    with running_receiver() as receiver:
+        url = receiver.url.replace("http://127.0.0.1", "https://localhost")
+        delivery = await refused_delivery(database_url, tmp_path, url)
+
+    assert receiver.received == []
+    assert delivery is not None
+    assert delivery.state == "failed"
+    assert delivery.error == (
+        "URL refused: host localhost resolves to a loopback address; such "
+        "addresses need RINGLINE_WEBHOOK_ALLOW_PRIVATE=true on the server"
+    )
 
 
 async def test_killed_worker_event_still_delivered(

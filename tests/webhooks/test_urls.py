@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ringline.webhooks.urls import (
+    CheckedResolver,
     UnresolvableHost,
     UnsafeUrl,
     check_url,
@@ -213,3 +214,22 @@ async def test_resolve_times_out_as_unresolvable(
 
     with pytest.raises(UnresolvableHost):
         await resolve_and_check("https://slow.example.com/", False, timeout_s=0.05)
+
+
+async def test_checked_resolver_refuses_loopback() -> None:
+    resolver = CheckedResolver(allow_private=False)
+
+    with pytest.raises(UnsafeUrl) as raised:
+        await resolver.resolve("localhost", 443)
+    await resolver.close()
+
+    assert "host localhost resolves to a loopback address" in str(raised.value)
+
+
+async def test_checked_resolver_allows_when_set() -> None:
+    resolver = CheckedResolver(allow_private=True)
+
+    results = await resolver.resolve("localhost", 443)
+    await resolver.close()
+
+    assert {result["host"] for result in results} == {"127.0.0.1"}

@@ -31,6 +31,7 @@ from ringline.dialing.worker import create_worker
 from ringline.keys.cache import KeyCache
 from ringline.recordings.routes import router as recordings_router
 from ringline.recordings.signing import RecordingLinks
+from ringline.webhooks.outbox import event_session_info
 from ringline.webhooks.routes import router as webhooks_router
 
 log = structlog.get_logger()
@@ -50,7 +51,9 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.sessionmaker = create_sessionmaker(
+            engine, event_session_info(settings, secret_key)
+        )
         app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
         app.state.reader = Reader(engine)
         app.state.background_tasks = set()

@@ -206,6 +206,18 @@ def test_production_refuses_to_start_without_secret(
     assert "RINGLINE_SECRET_KEY is required" in result.stderr
 
 
+def test_unusable_public_url_refused(tmp_path: Path, database_url: str) -> None:
+    env = environment(database_url, tmp_path) | {
+        "RINGLINE_PUBLIC_URL": "ftp://ringline.example.com"
+    }
+
+    result = ringline(tmp_path, env, "migrate")
+
+    assert result.returncode == 2
+    assert "RINGLINE_PUBLIC_URL" in result.stderr
+    assert "must be an http:// or https:// address" in result.stderr
+
+
 def test_cli_rejects_unusable_input(tmp_path: Path, database_url: str) -> None:
     env = environment(database_url, tmp_path)
     workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()

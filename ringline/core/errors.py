@@ -105,7 +105,8 @@ def _describe_validation_error(error: dict) -> str:
         return f"body must be valid JSON ({reason})"
     message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
     input_repr = repr(error.get("input"))
-    short = "input" in error and len(input_repr) <= 40
+    # Some validators name the received value themselves.
+    short = "input" in error and len(input_repr) <= 40 and "(got " not in message
     received = f" (got {input_repr})" if short else ""
     return f"{field}: {message}{received}"
 

@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     var_dir: Path = Path("./var")
     max_body_bytes: int = Field(1_048_576, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    sandbox_ring_seconds: float = 6.0
-    sandbox_turn_seconds: float = 2.5
-    sandbox_dial_timeout_seconds: float = 30.0
+    sandbox_ring_seconds: float = Field(6.0, ge=0)
+    sandbox_turn_seconds: float = Field(2.5, ge=0)
+    sandbox_dial_timeout_seconds: float = Field(30.0, gt=0)
     speech_synthesis: bool = Field(
         True,
         description="Speak recordings with espeak-ng when it is installed; false "

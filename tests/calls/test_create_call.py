@@ -117,7 +117,10 @@ INVALID = {
     ),
     "bad schedule": ({"scheduled_at": "soon"}, "scheduled_at"),
     "agent missing": ({"agent_id": None}, "agent_id"),
-    "agent id shape": ({"agent_id": "agent x"}, "id must be at most 64 characters"),
+    "agent id shape": (
+        {"agent_id": "agent x"},
+        "agent_id must be at most 64 characters",
+    ),
 }
 
 
@@ -333,4 +336,37 @@ async def test_nul_character_is_400(api: Api) -> None:
 
     assert response.status_code == 400
     assert "NUL character" in response.json()["message"]
+    assert await count_rows(api, Call) == 0
+
+
+UNSTORABLE = {
+    "huge whole number": (
+        '{"n": 123456789012345678901234567890}',
+        "metadata.n: whole numbers must be from -2^63 to 2^63-1",
+    ),
+    "NaN": ('{"n": NaN}', "metadata.n: numbers must be finite"),
+    "overflowing number": ('{"n": 1e400}', "metadata.n: numbers must be finite"),
+    "lone surrogate": ('{"n": "\\ud800"}', "metadata.n: text must be valid Unicode"),
+    "lone surrogate key": ('{"\\udc00": 1}', "metadata: text must be valid Unicode"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNSTORABLE))
+async def test_unstorable_metadata_is_400(api: Api, case: str) -> None:
+    workspace = await api.workspace()
+    metadata, expected = UNSTORABLE[case]
+    agent_id = workspace.agents["A"]
+    body = (
+        f'{{"agent_id": "{agent_id}", "phone_number": "+15550100123", '
+        f'"metadata": {metadata}}}'
+    )
+
+    response = await api.client.post(
+        "/v1/calls",
+        content=body.encode(),
+        headers={**workspace.headers(), "content-type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(expected)
     assert await count_rows(api, Call) == 0

@@ -28,6 +28,7 @@ import aiohttp
 import asyncpg
 import httpx
 import orjson
+from markdown_report import revision_line
 from sections import THROUGHPUT_HEADING, replace_section
 from sqlalchemy import func, select, text
 
@@ -443,6 +444,7 @@ async def main() -> None:
         f"{args.database} --requests {args.requests} --connections {args.connections} "
         f"--concurrent {' '.join(map(str, args.concurrent))}`  ",
         f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine()}.  ",
+        revision_line().removeprefix("- ") + ".  ",
         f"Sandbox pacing: ring {RING_SECONDS} s, turn {TURN_SECONDS} s; the load "
         "generator runs on the same machine as the servers.",
         "",

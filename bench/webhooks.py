@@ -33,6 +33,7 @@ from calls_throughput import (
     start,
     wait_ready,
 )
+from markdown_report import revision_line
 from sections import WEBHOOKS_HEADING, replace_section
 from sqlalchemy import insert
 
@@ -185,7 +186,8 @@ def report(results: list[dict], command: str) -> str:
         "",
         f"Command: `{command}`  ",
         f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {os.cpu_count()} "
-        f"cores, Python {platform.python_version()}.",
+        f"cores, Python {platform.python_version()}.  ",
+        revision_line().removeprefix("- ") + ".",
         "",
     ]
     for kind in sorted({result["kind"] for result in results}):

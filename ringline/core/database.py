@@ -166,8 +166,8 @@ def create_engine(url: str) -> AsyncEngine:
         return engine
     return create_async_engine(
         async_url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
         pool_pre_ping=False,
         pool_use_lifo=True,
     )
@@ -182,28 +182,47 @@ def create_sessionmaker(
     )
 
 
-_sqlite_write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = (
+_write_gates: weakref.WeakKeyDictionary[Engine, asyncio.Lock | asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
 
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 10
+# Write transactions that may hold a PostgreSQL connection at once, leaving the
+# rest of the pool to reads.
+POSTGRES_WRITE_SLOTS = 16
 
-def _write_lock(sessionmaker: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
-    """Return the process-wide write lock of a SQLite engine, None for PostgreSQL.
+
+def _write_gate(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> asyncio.Lock | asyncio.Semaphore | None:
+    """Return what a write transaction of this engine queues on, in order.
 
     SQLite admits one writer at a time, and a connection that finds the database
     locked sleeps in its busy handler rather than being woken: with many
     connections of one process competing, commits collapsed to under 100 a
     second. Queueing writers on an asyncio lock leaves the busy handler to
     writers of other processes only.
+
+    On PostgreSQL the pool hands a returned connection to whichever task asks
+    first, not to the longest waiting one. With 32 creates at once against 20
+    connections, a few waited until the load stopped (p99 4.3 s against
+    p50 85 ms). Writers now queue in order on a semaphore smaller than the pool.
+    NOTE: reads still wait in the pool itself when more than the remaining
+    connections are busy.
     """
     bind = sessionmaker.kw.get("bind")
-    if bind is None or bind.dialect.name != "sqlite":
+    if bind is None:
         return None
     engine = bind.sync_engine
-    lock = _sqlite_write_locks.get(engine)
-    if lock is None:
-        lock = _sqlite_write_locks[engine] = asyncio.Lock()
-    return lock
+    gate = _write_gates.get(engine)
+    if gate is None:
+        if bind.dialect.name == "sqlite":
+            gate = asyncio.Lock()
+        else:
+            gate = asyncio.Semaphore(POSTGRES_WRITE_SLOTS)
+        _write_gates[engine] = gate
+    return gate
 
 
 # The session.info key of coroutines to run, in order, before the session's
@@ -227,8 +246,8 @@ async def transaction(
     This is the edge that owns the transaction: services and repositories flush
     but never commit.
     """
-    lock = _write_lock(sessionmaker)
-    async with lock if lock is not None else contextlib.nullcontext():
+    gate = _write_gate(sessionmaker)
+    async with gate if gate is not None else contextlib.nullcontext():
         async with sessionmaker() as session:
             async with session.begin():
                 yield session

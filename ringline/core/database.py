@@ -204,10 +204,11 @@ def _write_gate(
     second. Queueing writers on an asyncio lock leaves the busy handler to
     writers of other processes only.
 
-    On PostgreSQL the pool hands a returned connection to whichever task asks
-    first, not to the longest waiting one. With 32 creates at once against 20
-    connections, a few waited until the load stopped (p99 4.3 s against
-    p50 85 ms). Writers now queue in order on a semaphore smaller than the pool.
+    On PostgreSQL the pool hands a returned connection to whichever task
+    requests one first, not to the longest waiting one. With 32 creates at once
+    against 20 connections, a few waited until the load stopped (p99 4.3 s
+    against p50 85 ms). Writers now queue in order on a semaphore smaller than
+    the pool.
     NOTE: reads still wait in the pool itself when more than the remaining
     connections are busy.
     """

@@ -242,13 +242,13 @@ class DeliveryWorker:
             .limit(limit)
         )
         in_flight = dict(self._per_webhook)
-        taken = []
+        claimable = []
         for delivery_id, webhook_id in await session.execute(query):
             if in_flight.get(webhook_id, 0) >= PER_WEBHOOK_IN_FLIGHT:
                 continue
             in_flight[webhook_id] = in_flight.get(webhook_id, 0) + 1
-            taken.append(delivery_id)
-        return taken
+            claimable.append(delivery_id)
+        return claimable
 
     async def _outbound(self, session: AsyncSession, ids: list[str]) -> list[Outbound]:
         if not ids:
@@ -298,8 +298,8 @@ class DeliveryWorker:
             return None, INACTIVE
         try:
             check_url(outbound.url, self.settings.allow_private)
-        except UnsafeUrl as refused:
-            return None, _refused(refused)
+        except UnsafeUrl as error:
+            return None, _rejection(error)
 
         now = utc_now()
         headers = signature_headers(
@@ -315,9 +315,9 @@ class DeliveryWorker:
                 allow_redirects=False,
             ) as response:
                 await response.content.read(RESPONSE_READ_BYTES)
-        except UnsafeUrl as refused:
-            # CheckedResolver refused an address of the host.
-            return None, _refused(refused)
+        except UnsafeUrl as error:
+            # CheckedResolver rejected an address of the host.
+            return None, _rejection(error)
         except TimeoutError:
             return None, f"timed out after {outbound.timeout_ms} ms"
         except aiohttp.ClientError as failure:
@@ -426,8 +426,9 @@ class DeliveryWorker:
         }
 
 
-def _refused(refused: UnsafeUrl) -> str:
-    return f"URL refused: {refused}"[:ERROR_LENGTH]
+def _rejection(error: UnsafeUrl) -> str:
+    """Return the delivery error recorded for a URL that failed its checks."""
+    return f"URL refused: {error}"[:ERROR_LENGTH]
 
 
 def _unlocked(now: datetime) -> Any:

@@ -297,7 +297,7 @@ async def test_retries_stop_at_retry_count(database_url: str, tmp_path: Path) ->
     assert len(receiver.received) == 3
 
 
-async def refused_delivery(
+async def rejected_delivery(
     database_url: str, tmp_path: Path, url: str
 ) -> WebhookDelivery | None:
     """Send a call_ended event to url with private addresses not allowed, and
@@ -329,7 +329,7 @@ async def test_loopback_refused_without_setting(
     database_url: str, tmp_path: Path
 ) -> None:
     with running_receiver() as receiver:
-        delivery = await refused_delivery(database_url, tmp_path, receiver.url)
+        delivery = await rejected_delivery(database_url, tmp_path, receiver.url)
 
     assert receiver.received == []
     assert delivery is not None
@@ -338,13 +338,11 @@ async def test_loopback_refused_without_setting(
     assert delivery.error.startswith("URL refused")
 
 
-async def test_name_resolving_to_loopback_refused(
-    database_url: str, tmp_path: Path
-) -> None:
-    # The URL's text passes; only the address found when connecting is refused.
+async def test_loopback_host_name_rejected(database_url: str, tmp_path: Path) -> None:
+    # The URL's text passes, so only the address found when connecting is rejected.
     with running_receiver() as receiver:
         url = receiver.url.replace("http://127.0.0.1", "https://localhost")
-        delivery = await refused_delivery(database_url, tmp_path, url)
+        delivery = await rejected_delivery(database_url, tmp_path, url)
 
     assert receiver.received == []
     assert delivery is not None

@@ -12,6 +12,7 @@ from sqlalchemy import text
 import ringline
 from ringline.agents.routes import router as agents_router
 from ringline.call_logs.routes import router as call_logs_router
+from ringline.calls.intake import CallIntake
 from ringline.calls.routes import router as calls_router
 from ringline.core.database import (
     Reader,
@@ -56,6 +57,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
         )
         app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
         app.state.reader = Reader(engine)
+        app.state.call_intake = CallIntake(app.state.sessionmaker)
         app.state.background_tasks = set()
         app.state.key_cache = KeyCache(settings.database_url)
         await app.state.key_cache.start()
@@ -74,6 +76,7 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
             if worker_task is not None:
                 await worker_task
             await asyncio.gather(*app.state.background_tasks, return_exceptions=True)
+            await app.state.call_intake.close()
             await app.state.key_cache.stop()
             await engine.dispose()
             log.info("server.stopped")

@@ -8,15 +8,17 @@ import orjson
 import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringline.agents import repository as agents
-from ringline.agents.service import require_agent, validate_agent_id
+from ringline.agents.service import validate_agent_id
 from ringline.calls import idempotency, repository
 from ringline.calls.enums import CallDirection, CallStatus, CallType, EndReason
+from ringline.calls.intake import CallIntake, NewCall
 from ringline.calls.models import Call
+from ringline.calls.repository import CreateContext
 from ringline.calls.schemas import CallCreate
 from ringline.calls.serializers import call_model_to_dict
 from ringline.calls.service import validate_call_id
 from ringline.calls.transitions import apply_move, is_final, record_event
+from ringline.core.database import Reader, SessionReader
 from ringline.core.errors import (
     Conflict,
     InvalidRequest,
@@ -28,12 +30,26 @@ from ringline.core.phones import PhoneNumberError, normalize_phone_number
 from ringline.core.time import utc_now
 from ringline.core.timestamps import TimestampError, parse_timestamp
 from ringline.jobs import queue
-from ringline.workspaces.models import Workspace
-from ringline.workspaces.service import require_workspace
 
 MAX_METADATA_KEYS = 50
 MAX_METADATA_BYTES = 16 * 1024
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
+# The columns a create sets. The other columns of a new call take their defaults.
+NEW_CALL_ATTRIBUTES = (
+    "id",
+    "workspace_id",
+    "agent_id",
+    "agent_version_number",
+    "type",
+    "call_direction",
+    "from_phone_number",
+    "to_phone_number",
+    "status",
+    "call_metadata",
+    "scheduled_at",
+    "created_at",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +99,8 @@ def _requested_caller(body: CallCreate) -> str | None:
         raise InvalidRequest(str(error)) from None
 
 
-def _default_caller(agent_caller: str | None, workspace: Workspace) -> str:
-    caller = agent_caller or workspace.from_phone_number
+def _default_caller(agent_caller: str | None, context: CreateContext) -> str:
+    caller = agent_caller or context.workspace_caller
     if caller is None:
         raise InvalidRequest(
             "from_phone_number is required: neither the agent version nor the "
@@ -127,35 +143,35 @@ def destination_region(number: str) -> str:
     return region or phonenumbers.region_code_for_country_code(parsed.country_code)
 
 
-def _check_country(workspace: Workspace, number: str) -> None:
-    if workspace.enabled_countries is None:
+def _check_country(enabled_countries: list[str] | None, number: str) -> None:
+    if enabled_countries is None:
         return
     region = destination_region(number)
-    if region not in workspace.enabled_countries:
-        enabled = ", ".join(workspace.enabled_countries) or "none"
+    if region not in enabled_countries:
+        enabled = ", ".join(enabled_countries) or "none"
         raise PermissionDenied(
             f"calls to {region} are not enabled for this workspace (enabled: {enabled})"
         )
 
 
-async def _version_number(
-    session: AsyncSession, agent_id: str, requested: int | None
+def _version_number(
+    context: CreateContext, agent_id: str, requested: int | None
 ) -> tuple[int, str | None]:
-    versions = await agents.list_versions(session, agent_id)
-    published = [v for v in versions if v.is_published]
-    listed = ", ".join(str(v.version_number) for v in published) or "none"
+    published = [version for version in context.versions if version[1]]
+    listed = ", ".join(str(number) for number, _, _ in published) or "none"
     if requested is None:
         if not published:
             raise InvalidRequest(
                 f"agent {agent_id} has no published version; publish one with "
                 "PATCH /v1/agents/{id} and is_published: true"
             )
-        return published[-1].version_number, published[-1].from_phone_number
+        number, _, caller = published[-1]
+        return number, caller
 
-    for version in versions:
-        if version.version_number == requested and version.is_published:
-            return requested, version.from_phone_number
-        if version.version_number == requested:
+    for number, is_published, caller in context.versions:
+        if number == requested and is_published:
+            return requested, caller
+        if number == requested:
             raise InvalidRequest(
                 f"agent_version_number {requested} is a draft; use a published "
                 f"version (published: {listed})"
@@ -163,28 +179,34 @@ async def _version_number(
     raise NotFound(f"agent {agent_id} has no version {requested} (published: {listed})")
 
 
-async def _insert_call(
-    session: AsyncSession, workspace: Workspace, body: CallCreate
+async def _new_call(
+    reader: Reader | SessionReader, workspace_id: str, body: CallCreate
 ) -> Call:
+    """Validate a create against the stored workspace and agent, and build the
+    requested call without adding it to any session."""
     now = utc_now()
     destination = _destination(body)
     caller = _requested_caller(body)
     metadata = body.metadata or {}
     _check_metadata(metadata)
     scheduled_at = _schedule(body.scheduled_at, now)
-
     validate_agent_id(body.agent_id, "agent_id")
-    agent = await require_agent(session, workspace.id, body.agent_id)
-    version, agent_caller = await _version_number(
-        session, agent.id, body.agent_version_number
-    )
-    caller = caller or _default_caller(agent_caller, workspace)
-    _check_country(workspace, destination)
 
-    call = Call(
+    context = await repository.create_context(reader, workspace_id, body.agent_id)
+    if context is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+    if not context.agent_found:
+        raise NotFound(f"agent {body.agent_id} not found")
+    version, agent_caller = _version_number(
+        context, body.agent_id, body.agent_version_number
+    )
+    caller = caller or _default_caller(agent_caller, context)
+    _check_country(context.enabled_countries, destination)
+
+    return Call(
         id=new_id("call"),
-        workspace_id=workspace.id,
-        agent_id=agent.id,
+        workspace_id=workspace_id,
+        agent_id=body.agent_id,
         agent_version_number=version,
         type=CallType.PHONE,
         call_direction=CallDirection.OUTBOUND,
@@ -196,17 +218,50 @@ async def _insert_call(
         created_at=now,
         updated_at=now,
     )
+
+
+def _rows_of(call: Call) -> NewCall:
+    values = {name: getattr(call, name) for name in NEW_CALL_ATTRIBUTES}
+    due_at = call.scheduled_at or call.created_at
+    return NewCall(
+        call=values,
+        event={
+            "call_id": call.id,
+            "event": "call_created",
+            "occurred_at": call.created_at,
+        },
+        job=queue.job_row(queue.DIAL, call.workspace_id, call.id, 1, due_at),
+    )
+
+
+async def _insert_call(
+    session: AsyncSession, workspace_id: str, body: CallCreate
+) -> Call:
+    call = await _new_call(SessionReader(session), workspace_id, body)
     await repository.add_call(session, call)
-    record_event(session, call.id, "call_created", now)
+    record_event(session, call.id, "call_created", call.created_at)
     await queue.enqueue(
         session,
         queue.DIAL,
-        workspace.id,
+        workspace_id,
         call.id,
         attempt=1,
-        due_at=scheduled_at or now,
+        due_at=call.scheduled_at or call.created_at,
     )
     return call
+
+
+async def prepare_call(reader: Reader, workspace_id: str, body: CallCreate) -> Call:
+    """Validate a create without an Idempotency-Key, reading with no transaction
+    since nothing is written yet."""
+    return await _new_call(reader, workspace_id, body)
+
+
+async def accept_call(intake: CallIntake, call: Call) -> Created:
+    """Store a prepared call and queue its first dial through the intake's
+    shared transaction. No connection is checked out while this waits."""
+    await intake.store(_rows_of(call))
+    return Created(201, orjson.dumps(call_model_to_dict(call)), replayed=False)
 
 
 async def create_call(
@@ -220,7 +275,6 @@ async def create_call(
 
     With an idempotency key, a repeated request gets the first answer again.
     """
-    workspace = await require_workspace(session, workspace_id)
     if idempotency_key is not None:
         fingerprint = idempotency.request_hash(raw_body)
         replay = await idempotency.reserve(
@@ -229,7 +283,7 @@ async def create_call(
         if replay is not None:
             return Created(replay.status_code, replay.body, replayed=True)
 
-    call = await _insert_call(session, workspace, body)
+    call = await _insert_call(session, workspace_id, body)
     response = orjson.dumps(call_model_to_dict(call))
     if idempotency_key is not None:
         await idempotency.store_answer(

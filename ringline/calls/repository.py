@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Boolean,
     ColumnElement,
@@ -27,10 +28,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 
+from ringline.agents.models import Agent, AgentVersion
 from ringline.calls.filters import CallFilters
 from ringline.calls.models import Call, CallEvent
 from ringline.core.database import Reader, SessionReader, UTCDateTime
 from ringline.core.pagination import Position
+from ringline.workspaces.models import Workspace
 
 
 def _as_stored(column: Any) -> Any:
@@ -558,7 +561,32 @@ TIMELINE_STATEMENT = (
     .where(CallEvent.call_id == bindparam("call_id"))
     .order_by(CallEvent.occurred_at, CallEvent.id)
 )
+# One row per version of the agent (one row with null agent columns when the
+# agent is missing or deleted, none when the workspace is missing).
+CREATE_CONTEXT_STATEMENT = (
+    select(
+        Workspace.from_phone_number,
+        cast(Workspace.enabled_countries, Text),
+        Agent.id,
+        AgentVersion.version_number,
+        AgentVersion.is_published,
+        AgentVersion.from_phone_number,
+    )
+    .select_from(Workspace)
+    .outerjoin(
+        Agent,
+        and_(
+            Agent.id == bindparam("agent_id"),
+            Agent.workspace_id == Workspace.id,
+            Agent.deleted_at.is_(None),
+        ),
+    )
+    .outerjoin(AgentVersion, AgentVersion.agent_id == Agent.id)
+    .where(Workspace.id == bindparam("workspace_id"))
+    .order_by(AgentVersion.version_number)
+)
 FIXED_STATEMENTS: dict[str, Select[Any]] = {
+    "create_context": CREATE_CONTEXT_STATEMENT,
     "log": _log_statement(with_conversation=False),
     "log_details": _log_statement(with_conversation=True),
     "timeline": TIMELINE_STATEMENT,
@@ -566,7 +594,7 @@ FIXED_STATEMENTS: dict[str, Select[Any]] = {
 
 
 async def _run_fixed(
-    reader: Reader, name: str, parameters: dict[str, Any]
+    reader: Reader | SessionReader, name: str, parameters: dict[str, Any]
 ) -> list[Any]:
     """Run one of FIXED_STATEMENTS straight on the driver, compiled once."""
     key = (name, "fixed", reader.dialect.name)
@@ -589,6 +617,37 @@ async def get_log(
         reader, name, {"call_id": call_id, "workspace_id": workspace_id}
     )
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateContext:
+    """The stored values a create is validated against: the workspace's caller
+    number and enabled countries, and the agent's versions as (number,
+    published, caller), oldest first."""
+
+    workspace_caller: str | None
+    enabled_countries: list[str] | None
+    agent_found: bool
+    versions: list[tuple[int, bool, str | None]]
+
+
+async def create_context(
+    reader: Reader | SessionReader, workspace_id: str, agent_id: str
+) -> CreateContext | None:
+    """Read in one statement what a create needs; None if the workspace is gone."""
+    rows = await _run_fixed(
+        reader, "create_context", {"workspace_id": workspace_id, "agent_id": agent_id}
+    )
+    if not rows:
+        return None
+    caller, countries, found, *_ = rows[0]
+    versions = [
+        (number, bool(published), version_caller)
+        for _, _, _, number, published, version_caller in rows
+        if number is not None
+    ]
+    enabled = orjson.loads(countries) if countries is not None else None
+    return CreateContext(caller, enabled, found is not None, versions)
 
 
 async def timeline(reader: Reader, call_id: str) -> list[Any]:

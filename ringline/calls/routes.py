@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 
 from ringline.calls import lifecycle, service
 from ringline.calls.schemas import Call, CallCreate, CallDetail, CallList
+from ringline.core.database import transaction
 from ringline.core.dependencies import (
     ReadSession,
     Session,
@@ -86,7 +87,7 @@ async def get_call(
     summary="Create a call; it is dialed in the background",
 )
 async def create_call(
-    session: Session,
+    request: Request,
     principal: CanWrite,
     body: CallCreate,
     idempotency_key: Annotated[
@@ -94,13 +95,19 @@ async def create_call(
         Header(description="Repeats within 24 hours replay the first answer."),
     ] = None,
 ) -> Response:
-    created = await lifecycle.create_call(
-        session,
-        principal.workspace_id,
-        body,
-        body.model_dump(exclude_unset=True),
-        idempotency_key,
-    )
+    state = request.app.state
+    if idempotency_key is None:
+        call = await lifecycle.prepare_call(state.reader, principal.workspace_id, body)
+        created = await lifecycle.accept_call(state.call_intake, call)
+    else:
+        async with transaction(state.sessionmaker) as session:
+            created = await lifecycle.create_call(
+                session,
+                principal.workspace_id,
+                body,
+                body.model_dump(exclude_unset=True),
+                idempotency_key,
+            )
     headers = {"idempotent-replayed": "true"} if created.replayed else None
     return Response(
         content=created.body,

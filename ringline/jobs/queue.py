@@ -1,6 +1,7 @@
 """The job queue: jobs are rows written in the caller's transaction."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,20 @@ DIAL = "dial"
 ANALYZE = "analyze"
 
 
+def job_row(
+    kind: str, workspace_id: str, call_id: str, attempt: int, due_at: datetime
+) -> dict[str, Any]:
+    """Return the column values of a new job, for a bulk insert."""
+    return {
+        "kind": kind,
+        "workspace_id": workspace_id,
+        "call_id": call_id,
+        "attempt": attempt,
+        "due_at": due_at,
+        "created_at": utc_now(),
+    }
+
+
 async def enqueue(
     session: AsyncSession,
     kind: str,
@@ -20,16 +35,7 @@ async def enqueue(
     attempt: int,
     due_at: datetime,
 ) -> None:
-    session.add(
-        Job(
-            kind=kind,
-            workspace_id=workspace_id,
-            call_id=call_id,
-            attempt=attempt,
-            due_at=due_at,
-            created_at=utc_now(),
-        )
-    )
+    session.add(Job(**job_row(kind, workspace_id, call_id, attempt, due_at)))
     await session.flush()
 
 
@@ -37,16 +43,8 @@ async def enqueue_many(
     session: AsyncSession, kind: str, jobs: list[tuple[str, str, datetime]]
 ) -> None:
     """Queue first attempts of kind, given as (workspace id, call id, due at)."""
-    now = utc_now()
     rows = [
-        {
-            "kind": kind,
-            "workspace_id": workspace_id,
-            "call_id": call_id,
-            "attempt": 1,
-            "due_at": due_at,
-            "created_at": now,
-        }
+        job_row(kind, workspace_id, call_id, 1, due_at)
         for workspace_id, call_id, due_at in jobs
     ]
     for start in range(0, len(rows), 1000):

@@ -1,6 +1,7 @@
 """Create Call: destination spellings, validation, agent versions, scheduling,
 countries and idempotency; and Cancel Call."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -370,3 +371,28 @@ async def test_unstorable_metadata_is_400(api: Api, case: str) -> None:
     assert response.status_code == 400
     assert response.json()["message"].startswith(expected)
     assert await count_rows(api, Call) == 0
+
+
+async def test_concurrent_creates_are_each_stored_and_queued_once(api: Api) -> None:
+    workspace = await api.workspace()
+    bodies = [
+        create_body(workspace, phone_number=f"+155501{n:05d}", metadata={"n": n})
+        for n in range(40)
+    ]
+
+    responses = await asyncio.gather(
+        *(api.post("/v1/calls", workspace, body) for body in bodies)
+    )
+
+    assert [response.status_code for response in responses] == [201] * 40
+    ids = {response.json()["id"] for response in responses}
+    async with transaction(api.sessionmaker) as session:
+        stored = set(await session.scalars(select(Call.id)))
+        queued = list(await session.scalars(select(Job.call_id)))
+        created_events = list(await session.scalars(select(CallEvent.call_id)))
+    assert stored == ids
+    assert sorted(queued) == sorted(ids)
+    assert sorted(created_events) == sorted(ids)
+    for response in responses[:3]:
+        fetched = await api.get(f"/v1/calls/{response.json()['id']}", workspace)
+        assert fetched.json()["metadata"] == response.json()["metadata"]

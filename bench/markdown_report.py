@@ -250,7 +250,9 @@ METHOD = """\
   floor ratios are lower than the server-side ratios would be.
 - Each round sends, for every request kind in turn: one API request, one
   framework request, then the statements. So API and floors are interleaved
-  and share the machine's noise. Percentiles are nearest-rank.
+  and share the machine's noise. Each round takes the kinds in a new seeded
+  random order, so that no kind always follows the same slow one.
+  Percentiles are nearest-rank.
 - Data: synthetic calls from `bench/synthetic_calls.py`, 10 workspaces with
   Zipf-like sizes (the biggest about 40 %), 200 agents (a few take most calls),
   statuses mostly `completed`, `created_at` over 180 days, transcripts on

@@ -13,7 +13,7 @@ from measure import KindResult
 
 FIRST_PAGE_FLOOR_TARGET = 1.5  # first page without total: API p50 / floor p50
 CURSOR_DEPTH_TARGET = 1.2  # by cursor: deep page p50 / first page p50
-COUNT_TARGET = 3.0  # with total: API / the database's own COUNT p50
+COUNT_TARGET = 3.0  # with total: API / the database's own COUNT, like percentiles
 PACKAGES = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "aiosqlite", "asyncpg")
 PACKAGES += ("httpx", "orjson")
 
@@ -102,8 +102,11 @@ def results_table(results: list[KindResult], with_total: bool) -> list[str]:
     header += "| API / floor |"
     rule = "|---|---:|---:|---:|---:|"
     if with_total:
-        header += " COUNT p50 | API p50 / COUNT | API p99 / COUNT |"
-        rule += "---:|---:|---:|"
+        header += (
+            " COUNT p50 | COUNT p99 | API p50 / COUNT p50 | API p99 / COUNT p99 "
+            "| API p99 / COUNT p50 |"
+        )
+        rule += "---:|---:|---:|---:|---:|"
     lines = [header, rule]
     for result in results:
         if result.kind.include_total != with_total:
@@ -115,7 +118,8 @@ def results_table(results: list[KindResult], with_total: bool) -> list[str]:
         )
         if with_total:
             row += (
-                f" {ms(result.count_p50)} | {times(result.count_ratio)} | "
+                f" {ms(result.count_p50)} | {ms(result.count_p99)} | "
+                f"{times(result.count_ratio)} | {times(result.count_tail_ratio)} | "
                 f"{times(result.count_ratio_p99)} |"
             )
         lines.append(row)
@@ -159,13 +163,14 @@ def target_rows(report: DatabaseReport) -> list[str]:
         )
     for result in report.results:
         if result.kind.include_total and result.count_ratio is not None:
-            assert result.count_ratio_p99 is not None
+            tail = result.count_tail_ratio
+            assert tail is not None
             rows.append(
                 f"| {result.kind.scenario.label}, with total: within {COUNT_TARGET}x "
-                f"the COUNT p50 (API p50 / API p99) | {times(result.count_ratio)} / "
-                f"{times(result.count_ratio_p99)} | "
+                f"the COUNT (p50 to p50 / p99 to p99) | {times(result.count_ratio)} / "
+                f"{times(tail)} | "
                 f"p50 {verdict(result.count_ratio <= COUNT_TARGET)}, "
-                f"p99 {verdict(result.count_ratio_p99 <= COUNT_TARGET)} |"
+                f"p99 {verdict(tail <= COUNT_TARGET)} |"
             )
     return rows
 
@@ -243,8 +248,10 @@ METHOD = """\
   same FastAPI and uvicorn) returning the same response bytes with an ETag,
   timed over HTTP like the API.
 - **floor p50** = database floor p50 + framework floor p50. The ratio is API
-  p50 / floor p50. COUNT p50 is the database's own time for the COUNT statement
-  alone.
+  p50 / floor p50. COUNT p50 and p99 are the database's own times for the COUNT
+  statement alone, run in the same rounds. The with-total target compares like
+  percentiles: API p50 to COUNT p50 and API p99 to COUNT p99. The last column,
+  API p99 against COUNT p50, is the stricter reading and is shown as well.
 - HTTP times include the client's own time (httpx), in the API and in the
   framework floor alike. That raises both by the same amount, so the API /
   floor ratios are lower than the server-side ratios would be.

@@ -179,6 +179,7 @@ class KindResult:
     database_p50: float
     page_query_p50: float
     count_p50: float | None
+    count_p99: float | None
     repetitions: int
 
     @property
@@ -195,7 +196,14 @@ class KindResult:
 
     @property
     def count_ratio_p99(self) -> float | None:
+        """API p99 against COUNT p50: the tail of one against the middle of
+        the other, so machine noise alone can push it over."""
         return None if self.count_p50 is None else self.api_p99 / self.count_p50
+
+    @property
+    def count_tail_ratio(self) -> float | None:
+        """API p99 against COUNT p99, both tails measured in the same rounds."""
+        return None if self.count_p99 is None else self.api_p99 / self.count_p99
 
 
 def summarize(kind: RequestKind, samples: Samples) -> KindResult:
@@ -207,6 +215,7 @@ def summarize(kind: RequestKind, samples: Samples) -> KindResult:
         database_p50=percentile(samples.database, 50),
         page_query_p50=percentile(samples.page_query, 50),
         count_p50=percentile(samples.count_query, 50) if samples.count_query else None,
+        count_p99=percentile(samples.count_query, 99) if samples.count_query else None,
         repetitions=len(samples.api),
     )
 

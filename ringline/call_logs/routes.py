@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ringline.call_logs import service
 from ringline.call_logs.schemas import CallLog, CallLogDetails, CallLogList
-from ringline.core.dependencies import Reads, require
+from ringline.core.dependencies import Reads, authorize, require
 from ringline.core.http import cacheable_json_response, query_values
 from ringline.core.openapi import PAGING_PARAMETERS, error_responses, query_parameters
 from ringline.keys.service import Principal
@@ -40,9 +40,10 @@ LIST_PARAMETERS = query_parameters(
     summary="List call logs with their analysis",
     openapi_extra={"parameters": LIST_PARAMETERS},
 )
-async def list_call_logs(request: Request, principal: CanRead) -> Response:
-    # The reader and the cursor codec come from app.state here rather than as
-    # dependencies, which FastAPI resolved in about 25 µs each.
+async def list_call_logs(request: Request) -> Response:
+    # The key check, reader and cursor codec are not FastAPI dependencies here,
+    # because FastAPI took about 25 µs to resolve each dependency.
+    principal = await authorize(request, "calls:read")
     state = request.app.state
     link = linker_for(request, principal)
     payload = await service.list_call_logs(

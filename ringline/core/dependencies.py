@@ -91,7 +91,9 @@ def _schedule_use_record(request: Request, key_id: str) -> None:
     task.add_done_callback(tasks.discard)
 
 
-async def _check(request: Request, permission: str) -> Principal:
+async def authorize(request: Request, permission: str) -> Principal:
+    """Authenticate the request's key, apply the rate limit and check one
+    permission. Routes call it directly where a dependency costs too much."""
     state = request.app.state
     principal = await authenticate(
         state.read_sessionmaker,
@@ -133,10 +135,10 @@ def require(
     """
 
     async def for_reads(request: Request) -> Principal:
-        return await _check(request, permission)
+        return await authorize(request, permission)
 
     async def for_writes(request: Request) -> Principal:
-        principal = await _check(request, permission)
+        principal = await authorize(request, permission)
         await _check_body(request)
         return principal
 

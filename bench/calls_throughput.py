@@ -34,7 +34,7 @@ from sqlalchemy import func, select, text
 
 from ringline.agents.schemas import AgentCreate, AgentUpdate
 from ringline.agents.service import create_agent_from_request, update_agent
-from ringline.calls.lifecycle import create_call
+from ringline.calls.lifecycle import create_calls
 from ringline.calls.models import Call, CallEvent
 from ringline.calls.schemas import CallCreate
 from ringline.core.database import (
@@ -273,20 +273,18 @@ async def measure_creates(kind: str, requests: int, connections: int) -> dict:
 async def schedule_calls(url: str, count: int, at: datetime) -> list[str]:
     workspace_id, _, agent_id = await seed(url, count)
     engine = create_engine(url)
-    sessionmaker = create_sessionmaker(engine)
     rng = random.Random(2)
-    ids = []
-    async with transaction(sessionmaker) as session:
-        for _ in range(count):
-            body = CallCreate(
-                agent_id=agent_id,
-                phone_number=destination(rng),
-                scheduled_at=at.isoformat(),
-            )
-            created = await create_call(session, workspace_id, body, None, None)
-            ids.append(orjson.loads(created.body)["id"])
+    bodies = [
+        CallCreate(
+            agent_id=agent_id,
+            phone_number=destination(rng),
+            scheduled_at=at.isoformat(),
+        )
+        for _ in range(count)
+    ]
+    created = await create_calls(engine, workspace_id, bodies)
     await engine.dispose()
-    return ids
+    return [orjson.loads(answer.body)["id"] for answer in created]
 
 
 async def measure_worker(kind: str, count: int) -> dict:

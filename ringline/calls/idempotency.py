@@ -1,19 +1,21 @@
-"""Idempotency-Key handling for creates: replay the first answer, reject a reuse.
+"""Idempotency-Key handling for creates: replay the first response, reject a reuse.
 
-A key is reserved in a savepoint before the work, so of two concurrent requests
-with one key the second waits on the unique key and then replays or conflicts.
+A key is stored with its response in the transaction that stores the call. Of
+two concurrent requests with one key, the second fails on the primary key and
+then replays the first one's response or gets a 409 conflict.
 """
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringline.calls.models import IdempotencyKey
+from ringline.core.database import Reader
 from ringline.core.errors import Conflict, InvalidRequest
 from ringline.core.time import utc_now
 
@@ -39,60 +41,85 @@ def validate_key(key: str) -> None:
         )
 
 
-async def reserve(
-    session: AsyncSession, workspace_id: str, key: str, fingerprint: str
+FIND_STATEMENT = select(
+    IdempotencyKey.request_hash,
+    IdempotencyKey.response_status,
+    IdempotencyKey.response_body,
+    IdempotencyKey.created_at,
+).where(
+    IdempotencyKey.workspace_id == bindparam("workspace_id"),
+    IdempotencyKey.key == bindparam("key"),
+)
+_compiled: dict[str, tuple[str, list[str]]] = {}
+
+
+async def find_answer(
+    reader: Reader, workspace_id: str, key: str, fingerprint: str
 ) -> Replay | None:
-    """Reserve the key for this request, or return the stored answer to replay.
-
-    Raises Conflict when the key was used with another body.
-    """
-    validate_key(key)
-    now = utc_now()
-    await session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.workspace_id == workspace_id,
-            IdempotencyKey.key == key,
-            IdempotencyKey.created_at < now - KEY_LIFETIME,
-        )
-    )
-    try:
-        async with session.begin_nested():
-            session.add(
-                IdempotencyKey(
-                    workspace_id=workspace_id,
-                    key=key,
-                    request_hash=fingerprint,
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
-        return await _stored_answer(session, workspace_id, key, fingerprint)
-    return None
-
-
-async def _stored_answer(
-    session: AsyncSession, workspace_id: str, key: str, fingerprint: str
-) -> Replay:
-    stored = await session.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.workspace_id == workspace_id, IdempotencyKey.key == key
-        )
-    )
-    if stored is None or stored.request_hash != fingerprint:
+    """Return the stored response to replay, or None when the key is unused or
+    expired. Raises Conflict when the key was used with another body."""
+    rows = await _run_find(reader, workspace_id, key)
+    if not rows:
+        return None
+    stored_hash, status_code, body, created_at = rows[0]
+    if isinstance(created_at, str):  # SQLite stores timestamps as text
+        created_at = datetime.fromisoformat(created_at)
+    if created_at < utc_now() - KEY_LIFETIME:
+        return None
+    if stored_hash != fingerprint:
         raise Conflict(
             "Idempotency-Key was already used with a different request body; "
             "use a new key for a new request"
         )
-    if stored.response_body is None or stored.response_status is None:
-        raise Conflict("a request with this Idempotency-Key is still in progress")
-    return Replay(stored.response_status, stored.response_body)
+    return Replay(status_code, bytes(body))
 
 
-async def store_answer(
-    session: AsyncSession, workspace_id: str, key: str, status_code: int, body: bytes
-) -> None:
-    stored = await session.get(IdempotencyKey, (workspace_id, key))
-    assert stored is not None, "the key is reserved before the work"
-    stored.response_status = status_code
-    stored.response_body = body
-    await session.flush()
+async def _run_find(reader: Reader, workspace_id: str, key: str) -> list[Any]:
+    compiled = _compiled.get(reader.dialect.name)
+    if compiled is None:
+        statement = FIND_STATEMENT.compile(dialect=reader.dialect)
+        compiled = (str(statement), list(statement.positiontup or []))
+        _compiled[reader.dialect.name] = compiled
+    sql, names = compiled
+    parameters = {"workspace_id": workspace_id, "key": key}
+    return await reader.fetch(sql, [parameters[name] for name in names])
+
+
+def key_row(
+    workspace_id: str, key: str, fingerprint: str, status_code: int, body: bytes
+) -> dict[str, Any]:
+    """Return the column values that store a key with its response."""
+    return {
+        "workspace_id": workspace_id,
+        "key": key,
+        "request_hash": fingerprint,
+        "response_status": status_code,
+        "response_body": body,
+        "created_at": utc_now(),
+    }
+
+
+_EXPIRED = IdempotencyKey.__table__
+EXPIRED_DELETE = _EXPIRED.delete().where(
+    _EXPIRED.c.workspace_id == bindparam("expired_workspace_id"),
+    _EXPIRED.c.key == bindparam("expired_key"),
+    _EXPIRED.c.created_at < bindparam("cutoff"),
+)
+
+
+async def store_keys(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert keys with their responses, replacing expired uses of the same keys.
+
+    Raises IntegrityError when a key is still in use.
+    """
+    cutoff = utc_now() - KEY_LIFETIME
+    expired = [
+        {
+            "expired_workspace_id": row["workspace_id"],
+            "expired_key": row["key"],
+            "cutoff": cutoff,
+        }
+        for row in rows
+    ]
+    await session.execute(EXPIRED_DELETE, expired)
+    await session.execute(insert(IdempotencyKey), rows)

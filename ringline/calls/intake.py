@@ -1,11 +1,12 @@
 """Shared transactions for accepted creates.
 
-A create without an Idempotency-Key writes three rows: the call, its
-call_created event and its first dial job. On its own, each create held the
-SQLite write lock (or a PostgreSQL write slot) across a transaction of several
-statements, and creates queued behind one another. Here the rows of all the
-creates waiting at one moment are written in one transaction, with one INSERT
-per table. Each request returns once that transaction has committed.
+A create writes three rows: the call, its call_created event and its first dial
+job, plus its Idempotency-Key with the answer when it sent one. On its own, each
+create held the SQLite write lock (or a PostgreSQL write slot) across a
+transaction of several statements, and creates queued behind one another. Here
+the rows of all the creates waiting at one moment are written in one
+transaction, with one INSERT per table. Each request returns once that
+transaction has committed.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import structlog
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ringline.calls import idempotency
 from ringline.calls.models import Call, CallEvent
 from ringline.core.database import transaction
 from ringline.jobs.models import Job
@@ -32,6 +34,8 @@ class NewCall:
     call: dict[str, Any]
     event: dict[str, Any]
     job: dict[str, Any]
+    # The Idempotency-Key with the answer to replay, when the request sent one.
+    idempotency_key: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -97,6 +101,9 @@ class CallIntake:
             await session.execute(insert(Call), [rows.call for rows in batch])
             await session.execute(insert(CallEvent), [rows.event for rows in batch])
             await session.execute(insert(Job), [rows.job for rows in batch])
+            keys = [rows.idempotency_key for rows in batch if rows.idempotency_key]
+            if keys:
+                await idempotency.store_keys(session, keys)
 
 
 def _call_id(item: _Waiting) -> str:

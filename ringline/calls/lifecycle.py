@@ -1,12 +1,14 @@
 """Creating and cancelling calls."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 import phonenumbers
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ringline.agents.service import validate_agent_id
 from ringline.calls import idempotency, repository
@@ -17,8 +19,8 @@ from ringline.calls.repository import CreateContext
 from ringline.calls.schemas import CallCreate
 from ringline.calls.serializers import call_model_to_dict
 from ringline.calls.service import validate_call_id
-from ringline.calls.transitions import apply_move, is_final, record_event
-from ringline.core.database import Reader, SessionReader
+from ringline.calls.transitions import apply_move, is_final
+from ringline.core.database import Reader, create_sessionmaker
 from ringline.core.errors import (
     Conflict,
     InvalidRequest,
@@ -179,9 +181,7 @@ def _version_number(
     raise NotFound(f"agent {agent_id} has no version {requested} (published: {listed})")
 
 
-async def _new_call(
-    reader: Reader | SessionReader, workspace_id: str, body: CallCreate
-) -> Call:
+async def _new_call(reader: Reader, workspace_id: str, body: CallCreate) -> Call:
     """Validate a create against the stored workspace and agent, and build the
     requested call without adding it to any session."""
     now = utc_now()
@@ -220,7 +220,7 @@ async def _new_call(
     )
 
 
-def _rows_of(call: Call) -> NewCall:
+def _rows_of(call: Call, idempotency_key: dict[str, Any] | None) -> NewCall:
     values = {name: getattr(call, name) for name in NEW_CALL_ATTRIBUTES}
     due_at = call.scheduled_at or call.created_at
     return NewCall(
@@ -231,65 +231,68 @@ def _rows_of(call: Call) -> NewCall:
             "occurred_at": call.created_at,
         },
         job=queue.job_row(queue.DIAL, call.workspace_id, call.id, 1, due_at),
+        idempotency_key=idempotency_key,
     )
-
-
-async def _insert_call(
-    session: AsyncSession, workspace_id: str, body: CallCreate
-) -> Call:
-    call = await _new_call(SessionReader(session), workspace_id, body)
-    await repository.add_call(session, call)
-    record_event(session, call.id, "call_created", call.created_at)
-    await queue.enqueue(
-        session,
-        queue.DIAL,
-        workspace_id,
-        call.id,
-        attempt=1,
-        due_at=call.scheduled_at or call.created_at,
-    )
-    return call
-
-
-async def prepare_call(reader: Reader, workspace_id: str, body: CallCreate) -> Call:
-    """Validate a create without an Idempotency-Key, reading with no transaction
-    since nothing is written yet."""
-    return await _new_call(reader, workspace_id, body)
-
-
-async def accept_call(intake: CallIntake, call: Call) -> Created:
-    """Store a prepared call and queue its first dial through the intake's
-    shared transaction. No connection is checked out while this waits."""
-    await intake.store(_rows_of(call))
-    return Created(201, orjson.dumps(call_model_to_dict(call)), replayed=False)
 
 
 async def create_call(
-    session: AsyncSession,
+    reader: Reader,
+    intake: CallIntake,
     workspace_id: str,
     body: CallCreate,
-    raw_body: object,
     idempotency_key: str | None,
 ) -> Created:
     """Store a call in status created and queue its first dial, in one transaction.
 
+    Validation reads through reader, outside any transaction, and the rows are
+    written by the intake together with other creates waiting at that moment.
     With an idempotency key, a repeated request gets the first answer again.
     """
+    fingerprint = ""
     if idempotency_key is not None:
-        fingerprint = idempotency.request_hash(raw_body)
-        replay = await idempotency.reserve(
-            session, workspace_id, idempotency_key, fingerprint
+        idempotency.validate_key(idempotency_key)
+        fingerprint = idempotency.request_hash(body.model_dump(exclude_unset=True))
+        replay = await idempotency.find_answer(
+            reader, workspace_id, idempotency_key, fingerprint
         )
         if replay is not None:
             return Created(replay.status_code, replay.body, replayed=True)
 
-    call = await _insert_call(session, workspace_id, body)
+    call = await _new_call(reader, workspace_id, body)
     response = orjson.dumps(call_model_to_dict(call))
+    key_row = None
     if idempotency_key is not None:
-        await idempotency.store_answer(
-            session, workspace_id, idempotency_key, 201, response
+        key_row = idempotency.key_row(
+            workspace_id, idempotency_key, fingerprint, 201, response
         )
+    try:
+        await intake.store(_rows_of(call, key_row))
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # Another request with this key was stored first, so this is a repeat.
+        replay = await idempotency.find_answer(
+            reader, workspace_id, idempotency_key, fingerprint
+        )
+        if replay is None:
+            raise
+        return Created(replay.status_code, replay.body, replayed=True)
     return Created(201, response, replayed=False)
+
+
+async def create_calls(
+    engine: AsyncEngine, workspace_id: str, bodies: list[CallCreate]
+) -> list[Created]:
+    """Create calls without a server, as POST /v1/calls does, in the given order."""
+    intake = CallIntake(create_sessionmaker(engine))
+    reader = Reader(engine)
+    try:
+        creates = [
+            create_call(reader, intake, workspace_id, body, None) for body in bodies
+        ]
+        return list(await asyncio.gather(*creates))
+    finally:
+        await intake.close()
 
 
 async def cancel_call(

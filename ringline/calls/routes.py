@@ -4,7 +4,6 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 
 from ringline.calls import lifecycle, service
 from ringline.calls.schemas import Call, CallCreate, CallDetail, CallList
-from ringline.core.database import transaction
 from ringline.core.dependencies import (
     ReadSession,
     Session,
@@ -98,18 +97,13 @@ async def create_call(
     ] = None,
 ) -> Response:
     state = request.app.state
-    if idempotency_key is None:
-        call = await lifecycle.prepare_call(state.reader, principal.workspace_id, body)
-        created = await lifecycle.accept_call(state.call_intake, call)
-    else:
-        async with transaction(state.sessionmaker) as session:
-            created = await lifecycle.create_call(
-                session,
-                principal.workspace_id,
-                body,
-                body.model_dump(exclude_unset=True),
-                idempotency_key,
-            )
+    created = await lifecycle.create_call(
+        state.reader,
+        state.call_intake,
+        principal.workspace_id,
+        body,
+        idempotency_key,
+    )
     headers = {"idempotent-replayed": "true"} if created.replayed else None
     return Response(
         content=created.body,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ringline.agents.schemas import AgentCreate, AgentUpdate
 from ringline.agents.service import create_agent_from_request, update_agent
-from ringline.calls.lifecycle import create_call
+from ringline.calls.lifecycle import create_calls
 from ringline.calls.models import Call
 from ringline.calls.schemas import CallCreate
 from ringline.calls.transitions import is_final
@@ -68,16 +68,20 @@ async def _create_demo() -> tuple[str, str, list[str]]:
             agent["id"],
             AgentUpdate(version_number=1, is_published=True),
         )
-    call_ids = []
-    for index, number in enumerate(DEMO_NUMBERS):
-        body = CallCreate(
+    bodies = [
+        CallCreate(
             agent_id=agent["id"],
             phone_number=number,
             metadata={"name": DEMO_NAMES[index % len(DEMO_NAMES)], "day": "Friday"},
         )
-        async with cli_transaction() as session:
-            created = await create_call(session, workspace.id, body, None, None)
-        call_ids.append(orjson.loads(created.body)["id"])
+        for index, number in enumerate(DEMO_NUMBERS)
+    ]
+    engine = create_engine(state.settings.database_url)
+    try:
+        created = await create_calls(engine, workspace.id, bodies)
+    finally:
+        await engine.dispose()
+    call_ids = [orjson.loads(answer.body)["id"] for answer in created]
     return workspace.id, token, call_ids
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ringline.calls.models import Call, CallEvent
+from ringline.calls.models import Call, CallEvent, IdempotencyKey
 from ringline.core.database import transaction
 from ringline.jobs.models import Job
 from tests.factories import Api, Workspace
@@ -231,6 +231,59 @@ async def test_idempotent_create_replays_and_conflicts(api: Api) -> None:
     assert new_key.json()["id"] != first.json()["id"]
     assert await count_rows(api, Call) == 2
     assert await count_rows(api, Job) == 2
+
+
+async def test_concurrent_repeats_create_one_call(api: Api) -> None:
+    workspace = await api.workspace()
+    key = {"Idempotency-Key": "k-race"}
+
+    responses = await asyncio.gather(
+        *(
+            api.post("/v1/calls", workspace, create_body(workspace), headers=key)
+            for _ in range(6)
+        )
+    )
+
+    assert [response.status_code for response in responses] == [201] * 6
+    assert len({response.json()["id"] for response in responses}) == 1
+    fresh = [r for r in responses if "idempotent-replayed" not in r.headers]
+    assert len(fresh) == 1
+    assert await count_rows(api, Call) == 1
+    assert await count_rows(api, Job) == 1
+
+
+async def test_expired_idempotency_key_is_reusable(api: Api) -> None:
+    workspace = await api.workspace()
+    key = {"Idempotency-Key": "k-old"}
+    first = await api.post("/v1/calls", workspace, create_body(workspace), headers=key)
+    async with transaction(api.sessionmaker) as session:
+        stored = await session.get(IdempotencyKey, (workspace.id, "k-old"))
+        assert stored is not None
+        stored.created_at = datetime.now(UTC) - timedelta(hours=25)
+
+    other_body = create_body(workspace, phone_number="+15550100124")
+    second = await api.post("/v1/calls", workspace, other_body, headers=key)
+    repeat = await api.post("/v1/calls", workspace, other_body, headers=key)
+
+    assert second.status_code == 201
+    assert "idempotent-replayed" not in second.headers
+    assert second.json()["id"] != first.json()["id"]
+    assert repeat.headers["idempotent-replayed"] == "true"
+    assert repeat.json()["id"] == second.json()["id"]
+    assert await count_rows(api, Call) == 2
+
+
+async def test_rejected_create_leaves_key_unused(api: Api) -> None:
+    workspace = await api.workspace()
+    key = {"Idempotency-Key": "k-retry"}
+    bad_body = create_body(workspace, phone_number="not a number")
+
+    rejected = await api.post("/v1/calls", workspace, bad_body, headers=key)
+    fixed = await api.post("/v1/calls", workspace, create_body(workspace), headers=key)
+
+    assert rejected.status_code == 400
+    assert fixed.status_code == 201
+    assert "idempotent-replayed" not in fixed.headers
 
 
 async def test_idempotency_keys_are_per_workspace(api: Api) -> None:

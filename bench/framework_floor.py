@@ -17,7 +17,7 @@ BODIES_DIR_VARIABLE = "BENCH_BODIES_DIR"
 
 
 def make_endpoint(body: bytes) -> Callable[[], Awaitable[Response]]:
-    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
     async def endpoint() -> Response:
         return Response(

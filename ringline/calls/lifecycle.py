@@ -250,7 +250,7 @@ async def create_call(
     """
     fingerprint = ""
     if idempotency_key is not None:
-        idempotency.validate_key(idempotency_key)
+        idempotency_key = idempotency.parse_key(idempotency_key)
         fingerprint = idempotency.request_hash(body.model_dump(exclude_unset=True))
         replay = await idempotency.find_answer(
             reader, workspace_id, idempotency_key, fingerprint
@@ -293,6 +293,7 @@ async def create_calls(
         return list(await asyncio.gather(*creates))
     finally:
         await intake.close()
+        await reader.close()
 
 
 async def cancel_call(

@@ -33,12 +33,22 @@ def request_hash(body: object) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def validate_key(key: str) -> None:
+def parse_key(header: str) -> str:
+    """Return the key of an Idempotency-Key header, decoded as UTF-8.
+
+    The server hands header values over decoded as Latin-1, one character per
+    byte, so a key of 200 'é' would otherwise count as 400 characters.
+    """
+    try:
+        key = header.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise InvalidRequest("Idempotency-Key must be valid UTF-8") from None
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidRequest(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters "
             f"(got {len(key)} characters)"
         )
+    return key
 
 
 FIND_STATEMENT = select(

@@ -1,7 +1,7 @@
 """Shared transactions for accepted creates.
 
 A create writes three rows: the call, its call_created event and its first dial
-job, plus its Idempotency-Key with the answer when it sent one. On its own, each
+job, plus its Idempotency-Key with the response when it sent one. On its own, each
 create held the SQLite write lock (or a PostgreSQL write slot) across a
 transaction of several statements, and creates queued behind one another. Here
 the rows of all the creates waiting at one moment are written in one
@@ -10,6 +10,7 @@ transaction has committed.
 """
 
 import asyncio
+import contextvars
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ class NewCall:
     call: dict[str, Any]
     event: dict[str, Any]
     job: dict[str, Any]
-    # The Idempotency-Key with the answer to replay, when the request sent one.
+    # The Idempotency-Key with the response to replay, when the request sent one.
     idempotency_key: dict[str, Any] | None = None
 
 
@@ -55,7 +56,11 @@ class CallIntake:
     async def store(self, rows: NewCall) -> None:
         """Write the rows of one create; return once they are committed."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+            # A fresh context, so the task's log lines do not carry the
+            # request id of the request that happened to start it.
+            self._task = asyncio.create_task(
+                self._drain(), context=contextvars.Context()
+            )
         stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(rows, stored))
         self._wake.set()
@@ -84,12 +89,17 @@ class CallIntake:
             await self._insert([item.rows for item in batch])
         except Exception as error:
             if len(batch) == 1:
-                log.exception("call_intake.create_failed", call_id=_call_id(batch[0]))
+                # The waiting request gets the error and handles or logs it. A
+                # repeated Idempotency-Key, for example, gets the stored response.
                 _settle(batch[0], error)
                 return
             # One bad create failed the shared transaction, so each is written
             # on its own and only that one fails.
-            log.warning("call_intake.batch_failed", size=len(batch))
+            log.info(
+                "call_intake.batch_split",
+                size=len(batch),
+                error=type(error).__name__,
+            )
             for item in batch:
                 await self._write([item])
             return
@@ -104,10 +114,6 @@ class CallIntake:
             keys = [rows.idempotency_key for rows in batch if rows.idempotency_key]
             if keys:
                 await idempotency.store_keys(session, keys)
-
-
-def _call_id(item: _Waiting) -> str:
-    return str(item.rows.call["id"])
 
 
 def _settle(item: _Waiting, error: Exception | None) -> None:

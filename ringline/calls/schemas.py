@@ -6,7 +6,7 @@ the same shape to clients.
 
 from typing import Any
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt, field_validator
 
 from ringline.calls.enums import CallDirection, CallStatus, CallType, EndReason
 
@@ -94,3 +94,18 @@ class CallCreate(BaseModel):
     scheduled_at: str | None = Field(
         None, description="When the call may be dialed: future, at most 30 days."
     )
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _check_metadata_values(cls, value: object) -> object:
+        # Checked here so that a nested value gets one message, rather than one
+        # per member of the Scalar union.
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, dict | list):
+                    kind = "an object" if isinstance(item, dict) else "an array"
+                    raise ValueError(
+                        f"metadata.{key} must be a string, number, boolean or "
+                        f"null (got {kind})"
+                    )
+        return value

@@ -1,6 +1,7 @@
 """`ringline demo`: a workspace, a key, an agent and a dozen sandbox calls."""
 
 import asyncio
+import os
 import time
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from ringline.calls.models import Call
 from ringline.calls.schemas import CallCreate
 from ringline.calls.transitions import is_final
 from ringline.cli.runtime import cli_transaction, run, state
+from ringline.cli.serve import DEFAULT_HOST, DEFAULT_PORT
 from ringline.core.database import (
     create_engine,
     create_sessionmaker,
@@ -146,7 +148,10 @@ def demo(
     for call_id in call_ids:
         status, reason = statuses[call_id]
         typer.echo(f"  {call_id}  {status:<13} {reason or ''}")
+    # The address `ringline serve` listens on, from the same settings.
+    host = os.environ.get("RINGLINE_HOST", DEFAULT_HOST)
+    port = os.environ.get("RINGLINE_PORT", str(DEFAULT_PORT))
     typer.echo(
-        "\nList them:\n"
-        f'  curl -H "Authorization: Bearer {token}" http://127.0.0.1:8000/v1/calls'
+        "\nList them while `ringline serve` runs:\n"
+        f'  curl -H "Authorization: Bearer {token}" http://{host}:{port}/v1/calls'
     )

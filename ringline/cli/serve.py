@@ -38,6 +38,10 @@ async def _bootstrap() -> tuple[str, str] | None:
         return workspace.id, token
 
 
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
 def _print_first_key(workspace_id: str, token: str, host: str, port: int) -> None:
     typer.echo(
         f"Created workspace {workspace_id} and an API key with every permission.\n"
@@ -51,13 +55,13 @@ def _print_first_key(workspace_id: str, token: str, host: str, port: int) -> Non
 def serve(
     host: Annotated[
         str, typer.Option(envvar="RINGLINE_HOST", help="Address to listen on.")
-    ] = "127.0.0.1",
+    ] = DEFAULT_HOST,
     port: Annotated[
         int,
         typer.Option(
             envvar="RINGLINE_PORT", min=1, max=65535, help="TCP port to listen on."
         ),
-    ] = 8000,
+    ] = DEFAULT_PORT,
     with_worker: Annotated[
         bool,
         typer.Option(

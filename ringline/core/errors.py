@@ -80,12 +80,19 @@ async def _handle_ringline_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.message, exc.headers)
 
 
+# The detail FastAPI sends when it cannot decode a JSON body (invalid UTF-8, or
+# nesting deeper than the decoder allows).
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
 async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         message = f"No route matches {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 400 and exc.detail == FASTAPI_BODY_PARSE_ERROR:
+        message = "body must be valid JSON in UTF-8, nested less than 900 levels deep"
     else:
         message = str(exc.detail)
     return error_response(exc.status_code, message, getattr(exc, "headers", None))

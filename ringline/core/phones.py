@@ -20,10 +20,15 @@ def normalize_phone_number(field: str, raw: str) -> str:
     carrier's business.
     """
     value = SEPARATORS.sub("", raw)
-    if not value.startswith("+") or not value[1:].isdigit():
+    if not value.startswith("+"):
         raise PhoneNumberError(
             f"{field} must start with + and the country code, for example "
             f"{EXAMPLE} (got {raw[:30]!r})"
+        )
+    if not value[1:].isascii() or not value[1:].isdigit():
+        raise PhoneNumberError(
+            f"{field} must have only the digits 0-9 after the +, with no letters "
+            f"or extension, for example {EXAMPLE} (got {raw[:30]!r})"
         )
     try:
         number = phonenumbers.parse(value, None)

@@ -92,7 +92,7 @@ INVALID = {
     ),
     "no plus": ({"phone_number": "5550100123"}, "must start with + and the country"),
     "impossible": ({"phone_number": "+1555"}, "is not a possible number"),
-    "letters": ({"phone_number": "+1-800-FLOWERS"}, "phone_number must start with +"),
+    "letters": ({"phone_number": "+1-800-FLOWERS"}, "with no letters or extension"),
     "two callers": (
         {"from_phone_number": "+15550100111", "from_number": "+15550100222"},
         "differ",
@@ -105,7 +105,15 @@ INVALID = {
         "is a draft; use a published version (published: 1)",
     ),
     "metadata not object": ({"metadata": [1]}, "metadata"),
-    "metadata nested": ({"metadata": {"a": {"b": 1}}}, "metadata"),
+    "metadata nested": (
+        {"metadata": {"a": {"b": 1}}},
+        "metadata.a must be a string, number, boolean or null (got an object)",
+    ),
+    "metadata array": ({"metadata": {"a": [1]}}, "(got an array)"),
+    "number extension": (
+        {"phone_number": "+15550100150 ext. 5"},
+        "only the digits 0-9 after the +, with no letters or extension",
+    ),
     "metadata keys": ({"metadata": {f"k{i}": i for i in range(51)}}, "at most 50 keys"),
     "metadata size": ({"metadata": {"a": "x" * 17000}}, "at most 16384 bytes"),
     "past schedule": (
@@ -138,6 +146,34 @@ async def test_invalid_create_is_400_and_creates_nothing(api: Api, case: str) ->
     assert expected in (message if isinstance(message, str) else " ".join(message))
     assert await count_rows(api, Call) == 0
     assert await count_rows(api, Job) == 0
+
+
+async def test_nested_metadata_gets_one_message(api: Api) -> None:
+    workspace = await api.workspace()
+    body = create_body(workspace, metadata={"a": {"b": 1}})
+
+    response = await api.post("/v1/calls", workspace, body)
+
+    assert response.status_code == 400
+    assert isinstance(response.json()["message"], str)
+
+
+async def test_undecodable_body_is_400(api: Api) -> None:
+    workspace = await api.workspace()
+    headers = {**workspace.headers(), "content-type": "application/json"}
+
+    response = await api.client.post(
+        "/v1/calls", content=b'{"agent_id": "\xff\xfe"}', headers=headers
+    )
+    deep = await api.client.post(
+        "/v1/calls", content=b"[" * 5000 + b"]" * 5000, headers=headers
+    )
+
+    assert response.status_code == 400
+    assert "body must be valid JSON in UTF-8" in response.json()["message"]
+    assert deep.status_code == 400
+    assert "nested less than 900 levels deep" in deep.json()["message"]
+    assert await count_rows(api, Call) == 0
 
 
 async def test_unknown_version_and_agent_are_404(api: Api) -> None:
@@ -284,6 +320,24 @@ async def test_rejected_create_leaves_key_unused(api: Api) -> None:
     assert rejected.status_code == 400
     assert fixed.status_code == 201
     assert "idempotent-replayed" not in fixed.headers
+
+
+async def test_non_ascii_idempotency_key_counts_characters(api: Api) -> None:
+    workspace = await api.workspace()
+    # Sent as UTF-8 bytes, two bytes per character.
+    key = {"Idempotency-Key": ("é" * 200).encode()}
+    too_long = {"Idempotency-Key": ("é" * 256).encode()}
+
+    first = await api.post("/v1/calls", workspace, create_body(workspace), headers=key)
+    again = await api.post("/v1/calls", workspace, create_body(workspace), headers=key)
+    rejected = await api.post(
+        "/v1/calls", workspace, create_body(workspace), headers=too_long
+    )
+
+    assert first.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert rejected.status_code == 400
+    assert "(got 256 characters)" in rejected.json()["message"]
 
 
 async def test_idempotency_keys_are_per_workspace(api: Api) -> None:

@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import hmac
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -245,6 +246,71 @@ async def test_server_errors_retried_same_body(
         first, second = receiver.bodies_for(event_id)
         assert first == second
     assert sorted(attempts) == [(1, "failed")] * 3 + [(2, "succeeded")] * 3
+
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+CALL_TIMESTAMPS = (
+    "scheduled_at",
+    "created_at",
+    "updated_at",
+    "initiated_at",
+    "answered_at",
+    "ended_at",
+)
+
+
+def fail_initiated_until_ended(receiver: Receiver) -> Callable[[int, Received], tuple]:
+    """Return 500 to call_initiated until call_ended has arrived, so that the
+    events of one call arrive out of order."""
+
+    def behaviour(_index: int, request: Received) -> tuple[int, float]:
+        if orjson.loads(request.body)["event_type"] != "call_initiated":
+            return 200, 0.0
+        arrived = {orjson.loads(r.body)["event_type"] for r in receiver.received}
+        return (200, 0.0) if "call_ended" in arrived else (500, 0.0)
+
+    return behaviour
+
+
+def initiated_after_ended(receiver: Receiver) -> bool:
+    types = [orjson.loads(r.body)["event_type"] for r in receiver.received]
+    if not {"call_ended", "call_analyzed"} <= set(types):
+        return False
+    return "call_initiated" in types[types.index("call_ended") :]
+
+
+async def test_out_of_order_events_sort_by_sequence(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_receiver() as receiver:
+        receiver.behaviour = fail_initiated_until_ended(receiver)
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            await add_webhook(api, workspace, receiver.url, retry_count=10)
+            agent_id = await published_agent(api, workspace)
+            call_id = await place_call(api, workspace, agent_id, "+15550100150")
+            await wait_until_final(api, workspace, call_id)
+            await wait_for(
+                lambda: initiated_after_ended(receiver), what="the late call_initiated"
+            )
+            details = await api.get(f"/v1/call-logs/{call_id}/details", workspace)
+
+    arrivals = [orjson.loads(request.body) for request in receiver.received]
+    types = [event["event_type"] for event in arrivals]
+    last_initiated = len(types) - 1 - types[::-1].index("call_initiated")
+    unique = {event["event_id"]: event for event in arrivals}.values()
+    ordered = sorted(unique, key=lambda event: event["sequence"])
+    created = [event["created_at"] for event in ordered]
+    assert last_initiated > types.index("call_ended")
+    assert [event["event_type"] for event in ordered] == EVENTS
+    assert created == sorted(created)
+    for event in arrivals:
+        assert TIMESTAMP.match(event["created_at"]), event["created_at"]
+        call = event["payload"]["call"]
+        for name in CALL_TIMESTAMPS:
+            assert call[name] is None or TIMESTAMP.match(call[name]), (name, call)
+    for moment in details.json()["timeline"]:
+        assert TIMESTAMP.match(moment["timestamp"]), moment
 
 
 async def test_slow_receiver_times_out_then_retried(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from standardwebhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from ringline.calls.repository import TIMESTAMP_COLUMNS
 from ringline.core.database import transaction
 from ringline.core.ids import new_id
 from ringline.core.time import utc_now
@@ -249,14 +250,6 @@ async def test_server_errors_retried_same_body(
 
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-CALL_TIMESTAMPS = (
-    "scheduled_at",
-    "created_at",
-    "updated_at",
-    "initiated_at",
-    "answered_at",
-    "ended_at",
-)
 
 
 def fail_initiated_until_ended(receiver: Receiver) -> Callable[[int, Received], tuple]:
@@ -307,7 +300,7 @@ async def test_out_of_order_events_sort_by_sequence(
     for event in arrivals:
         assert TIMESTAMP.match(event["created_at"]), event["created_at"]
         call = event["payload"]["call"]
-        for name in CALL_TIMESTAMPS:
+        for name in TIMESTAMP_COLUMNS:
             assert call[name] is None or TIMESTAMP.match(call[name]), (name, call)
     for moment in details.json()["timeline"]:
         assert TIMESTAMP.match(moment["timestamp"]), moment

@@ -25,7 +25,7 @@ RANGE_DAYS = 7
 # The 7-day range starts this many days before the newest call.
 RANGE_START_DAYS_BEFORE_END = 60
 PAGE_LIMIT = 20
-# Seeds the order in which each round takes the request kinds.
+# The seed of the order in which each round takes the request kinds.
 ORDER_SEED = 7
 
 

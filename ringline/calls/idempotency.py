@@ -36,8 +36,8 @@ def request_hash(body: object) -> str:
 def parse_key(header: str) -> str:
     """Return the key of an Idempotency-Key header, decoded as UTF-8.
 
-    The server hands header values over decoded as Latin-1, one character per
-    byte, so a key of 200 'é' would otherwise count as 400 characters.
+    The ASGI server decodes header values as Latin-1, one character per byte,
+    so a key of 200 'é' would otherwise count as 400 characters.
     """
     try:
         key = header.encode("latin-1").decode("utf-8")
@@ -63,7 +63,7 @@ FIND_STATEMENT = select(
 _compiled: dict[str, tuple[str, list[str]]] = {}
 
 
-async def find_answer(
+async def find_replay(
     reader: Reader, workspace_id: str, key: str, fingerprint: str
 ) -> Replay | None:
     """Return the stored response to replay, or None when the key is unused or

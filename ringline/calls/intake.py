@@ -1,11 +1,11 @@
 """Shared transactions for accepted creates.
 
 A create writes three rows: the call, its call_created event and its first dial
-job, plus its Idempotency-Key with the response when it sent one. On its own, each
-create held the SQLite write lock (or a PostgreSQL write slot) across a
-transaction of several statements, and creates queued behind one another. Here
-the rows of all the creates waiting at one moment are written in one
-transaction, with one INSERT per table. Each request returns once that
+job, plus its Idempotency-Key with the response when it sent one. Written one by
+one, each create would hold the SQLite write lock (or a PostgreSQL write slot)
+for a transaction of several statements, and creates would queue behind one
+another. Here the rows of all the creates waiting at one moment are written in
+one transaction, with one INSERT per table. Each request returns once that
 transaction has committed.
 """
 
@@ -56,8 +56,8 @@ class CallIntake:
     async def store(self, rows: NewCall) -> None:
         """Write the rows of one create; return once they are committed."""
         if self._task is None or self._task.done():
-            # A fresh context, so the task's log lines do not carry the
-            # request id of the request that happened to start it.
+            # The task starts with an empty context, so its log lines do not
+            # carry the request id of whichever request started it.
             self._task = asyncio.create_task(
                 self._drain(), context=contextvars.Context()
             )

@@ -246,13 +246,13 @@ async def create_call(
 
     Validation reads through reader, outside any transaction, and the rows are
     written by the intake together with other creates waiting at that moment.
-    With an idempotency key, a repeated request gets the first answer again.
+    With an idempotency key, a repeated request gets the first response again.
     """
     fingerprint = ""
     if idempotency_key is not None:
         idempotency_key = idempotency.parse_key(idempotency_key)
         fingerprint = idempotency.request_hash(body.model_dump(exclude_unset=True))
-        replay = await idempotency.find_answer(
+        replay = await idempotency.find_replay(
             reader, workspace_id, idempotency_key, fingerprint
         )
         if replay is not None:
@@ -271,7 +271,7 @@ async def create_call(
         if idempotency_key is None:
             raise
         # Another request with this key was stored first, so this is a repeat.
-        replay = await idempotency.find_answer(
+        replay = await idempotency.find_replay(
             reader, workspace_id, idempotency_key, fingerprint
         )
         if replay is None:

@@ -632,9 +632,10 @@ class CreateContext:
 
 
 async def create_context(
-    reader: Reader | SessionReader, workspace_id: str, agent_id: str
+    reader: Reader, workspace_id: str, agent_id: str
 ) -> CreateContext | None:
-    """Read in one statement what a create needs; None if the workspace is gone."""
+    """Read what a create is validated against, in one statement. Return None
+    when the workspace does not exist."""
     rows = await _run_fixed(
         reader, "create_context", {"workspace_id": workspace_id, "agent_id": agent_id}
     )
@@ -662,11 +663,6 @@ async def get_detail(
         Call.id == call_id, Call.workspace_id == workspace_id
     )
     return (await session.execute(query)).first()
-
-
-async def add_call(session: AsyncSession, call: Call) -> None:
-    session.add(call)
-    await session.flush()
 
 
 async def get_for_update(

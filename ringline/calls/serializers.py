@@ -74,16 +74,9 @@ def call_to_dict(row: Row[Any], link: Linker = no_link) -> dict[str, Any]:
     # the list query formats it, or datetimes from the ORM. One check per row in
     # place of six format_timestamp calls saved about 10 µs on a page of 20.
     if created_at.__class__ is not str:
+        timestamps = map(format_timestamp, row[13:19])
         scheduled_at, created_at, updated_at, initiated_at, answered_at, ended_at = (
-            format_timestamp(value)
-            for value in (
-                scheduled_at,
-                created_at,
-                updated_at,
-                initiated_at,
-                answered_at,
-                ended_at,
-            )
+            timestamps
         )
     return {
         "id": call_id,

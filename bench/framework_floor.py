@@ -6,18 +6,18 @@ file's bytes with an ETag, as ringline's list route does, but without a
 database, authentication or middleware.
 """
 
-import hashlib
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import xxhash
 from fastapi import FastAPI, Response
 
 BODIES_DIR_VARIABLE = "BENCH_BODIES_DIR"
 
 
 def make_endpoint(body: bytes) -> Callable[[], Awaitable[Response]]:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = '"' + xxhash.xxh3_128_hexdigest(body) + '"'
 
     async def endpoint() -> Response:
         return Response(

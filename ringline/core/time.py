@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+TIMESTAMP_FORMAT = "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ"
+
 
 def utc_now() -> datetime:
     """Return the current time in UTC, truncated to milliseconds as it is stored."""
@@ -16,5 +18,15 @@ def format_timestamp(value: datetime | None) -> str | None:
     """Format an aware datetime as ISO 8601 UTC with milliseconds and `Z`."""
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # %-formatting of the fields took a fifth of the time of strftime.
+    return TIMESTAMP_FORMAT % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond // 1000,
+    )

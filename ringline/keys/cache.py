@@ -18,7 +18,6 @@ server only when its entry ages out after ENTRY_LIFETIME_S.
 import os
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -34,13 +33,16 @@ MAX_ENTRIES = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
+    """What authentication needs of a key. Times are Unix seconds, so a request
+    compares them with time.time() and builds no datetime."""
+
     key_id: str
     workspace_id: str
     secret_hash: str
-    permissions: tuple[str, ...]
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    permissions: frozenset[str]
+    expires_at: float | None
+    revoked: bool
+    last_used_at: float | None
 
 
 def revocation_marker(database_url: str) -> Path | None:
@@ -99,7 +101,7 @@ class KeyCache:
             self._entries.clear()
         self._entries[credentials.key_id] = (credentials, time.monotonic())
 
-    def note_use(self, credentials: Credentials, used_at: datetime) -> None:
+    def note_use(self, credentials: Credentials, used_at: float) -> None:
         entry = self._entries.get(credentials.key_id)
         if entry is not None:
             self._entries[credentials.key_id] = (

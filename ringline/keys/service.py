@@ -4,8 +4,9 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,7 +30,7 @@ TOKEN_PATTERN = re.compile(r"([a-z0-9]{14}):([A-Za-z0-9_-]{32,128})")
 SECRET_BYTES = 32
 
 # last_used_at is written at most this often, so that reads do not become writes.
-LAST_USED_RESOLUTION = timedelta(seconds=60)
+LAST_USED_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +112,16 @@ async def revoke_key(session: AsyncSession, key_id: str) -> ApiKey:
     return key
 
 
-def _is_usable(key: Credentials, secret: str, now: datetime) -> bool:
-    expected = key.secret_hash.encode()
-    if not hmac.compare_digest(expected, hash_secret(secret).encode()):
+def _is_usable(key: Credentials, secret: str, now: float) -> bool:
+    if not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
         return False
-    if key.revoked_at is not None:
+    if key.revoked:
         return False
     return key.expires_at is None or key.expires_at > now
+
+
+def _unix_time(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
 
 
 async def _credentials(
@@ -136,10 +140,10 @@ async def _credentials(
         key_id=row.id,
         workspace_id=row.workspace_id,
         secret_hash=row.secret_hash,
-        permissions=tuple(row.permissions),
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
-        last_used_at=row.last_used_at,
+        permissions=frozenset(row.permissions),
+        expires_at=_unix_time(row.expires_at),
+        revoked=row.revoked_at is not None,
+        last_used_at=_unix_time(row.last_used_at),
     )
     if cache is not None:
         cache.put(credentials)
@@ -163,14 +167,14 @@ async def authenticate(
 
     key_id, secret = match.groups()
     key = await _credentials(sessionmaker, key_id, cache)
-    now = utc_now()
+    now = time.time()
     if key is None or not _is_usable(key, secret, now):
         raise Unauthorized()
 
-    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_SECONDS
     if stale and cache is not None:
         cache.note_use(key, now)
-    return Principal(key.key_id, key.workspace_id, frozenset(key.permissions), stale)
+    return Principal(key.key_id, key.workspace_id, key.permissions, stale)
 
 
 async def record_key_use(session: AsyncSession, key_id: str) -> None:

@@ -7,7 +7,7 @@ from ringline.call_logs.filters import parse_log_filters, parse_sort
 from ringline.call_logs.serializers import call_log_details_to_dict, call_log_to_dict
 from ringline.calls import repository
 from ringline.calls.filters import parse_paging, raise_if_errors
-from ringline.calls.serializers import Linker, no_link
+from ringline.calls.serializers import Linker, document_fragment, no_link
 from ringline.calls.service import decode_cursor, page_and_total, validate_call_id
 from ringline.core.database import Reader
 from ringline.core.errors import NotFound
@@ -47,13 +47,16 @@ async def list_call_logs(
         reader, principal.workspace_id, filters, request, sort, columns="log"
     )
 
+    documents = repository.reads_documents(reader.dialect, "log")
+
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        position = repository.position_of(rows[-1], sort)
+        position = repository.page_row_position(rows[-1], documents, sort)
         next_cursor = cursors.encode(position, request.page + 1, issued_for)
+    item = document_fragment if documents else call_log_to_dict
     return {
-        "data": [call_log_to_dict(row, link) for row in rows],
+        "data": [item(row, link) for row in rows],
         "meta": page_meta(request, total, next_cursor),
     }
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    null,
     or_,
     select,
     type_coerce,
@@ -32,6 +33,7 @@ from ringline.agents.models import Agent, AgentVersion
 from ringline.calls.filters import CallFilters
 from ringline.calls.models import Call, CallEvent
 from ringline.core.database import Reader, SessionReader, UTCDateTime
+from ringline.core.json_sql import JsonObject, JsonValue
 from ringline.core.pagination import Position
 from ringline.workspaces.models import Workspace
 
@@ -168,6 +170,8 @@ class QueryShape:
     after: bool = False
     columns: str = "list"
     sort: str = DEFAULT_SORT
+    # Whether rows are read as JSON documents (DOCUMENT_COLUMNS).
+    documents: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +185,11 @@ class PageWindow:
 
 
 def _shape(
-    filters: CallFilters, after: bool, columns: str, sort: str = DEFAULT_SORT
+    filters: CallFilters,
+    after: bool,
+    columns: str,
+    sort: str = DEFAULT_SORT,
+    documents: bool = False,
 ) -> QueryShape:
     split = None
     for field, _column in SPLITTABLE:
@@ -211,6 +219,7 @@ def _shape(
         after=after,
         columns=columns,
         sort=sort,
+        documents=documents,
     )
 
 
@@ -325,7 +334,7 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
     limit, offset = bindparam("limit"), bindparam("offset")
     if shape.split is None:
         query = _ordered(select(*columns).where(*conditions), shape.sort)
-        return _as_response_text(query.limit(limit).offset(offset), shape.sort)
+        return _as_response(query.limit(limit).offset(offset), shape)
 
     field, count = shape.split
     column = SPLIT_COLUMNS[field]
@@ -346,7 +355,7 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
         .limit(limit)
         .offset(offset)
     )
-    return _as_response_text(page, shape.sort)
+    return _as_response(page, shape)
 
 
 TIMESTAMP_COLUMNS = frozenset(
@@ -362,6 +371,103 @@ TIMESTAMP_COLUMNS = frozenset(
 
 
 JSON_COLUMNS = frozenset({"call_metadata", "analysis"})
+
+
+def _as_response(page: Select[Any], shape: QueryShape) -> Select[Any]:
+    """Select a page's rows again in the form the caller reads: a JSON document
+    per row for the list and log views, the API's text otherwise."""
+    if shape.documents:
+        return _as_documents(page, shape)
+    return _as_response_text(page, shape.sort)
+
+
+# Rows of the list and log views read as documents: the API object as JSON
+# text, then the values that the service needs beside it.
+DOCUMENT_VIEWS = frozenset({"list", "log"})
+DOCUMENT_COLUMNS = ("document", "id", "created_at", "duration_ms", "recording_path")
+# On SQLite, a page of 21 documents took no longer to read than its columns,
+# and List Calls took 40 to 80 µs less. With json_build_object, PostgreSQL
+# List Calls took 140 to 230 µs more, so PostgreSQL rows are read as columns
+# and serialized in Python.
+DOCUMENT_DIALECTS = frozenset({"sqlite"})
+
+
+def reads_documents(dialect: Dialect, columns: str) -> bool:
+    """Return whether page rows of a view come as documents on this database."""
+    return columns in DOCUMENT_VIEWS and dialect.name in DOCUMENT_DIALECTS
+
+
+def _as_documents(page: Select[Any], shape: QueryShape) -> Select[Any]:
+    """Select each row of a page as (document, id, created_at, duration_ms,
+    recording_path); the document is the call or call log object as JSON.
+
+    The document's recording_url is null and its last value, so the service
+    can put a signed link in its place without parsing the JSON. As in
+    _as_response_text, the JSON is built for the page's rows only.
+    """
+    rows = page.subquery()
+    fields = _call_fields(rows.c)
+    if shape.columns == "log":
+        fields += _analysis_fields(rows.c)
+    fields.append(("recording_url", null()))
+    return select(
+        JsonObject(fields).label("document"),
+        rows.c.id,
+        _response_text(rows.c.created_at),
+        rows.c.duration_ms,
+        rows.c.recording_path,
+    ).order_by(*_order_by(shape.sort, rows.c))
+
+
+def _call_fields(columns: Any) -> list[tuple[str, Any]]:
+    """Return the call object's fields but recording_url, in the API's order."""
+    fields: list[tuple[str, Any]] = [
+        (name, columns[name])
+        for name in (
+            "id",
+            "agent_id",
+            "agent_version_number",
+            "batch_call_id",
+            "type",
+            "call_direction",
+            "from_phone_number",
+            "to_phone_number",
+            "status",
+            "end_reason",
+        )
+    ]
+    # Whole seconds, halves rounded up. SQLite divides two integers to an integer.
+    halves_up = (columns.duration_ms + literal_column("500")).self_group()
+    seconds = halves_up.op("/")(literal_column("1000"))
+    fields += [
+        ("duration_seconds", seconds),
+        ("duration_ms", columns.duration_ms),
+        ("metadata", JsonValue(columns.call_metadata)),
+    ]
+    fields += [
+        (name, TimestampText(columns[name]))
+        for name in (
+            "scheduled_at",
+            "created_at",
+            "updated_at",
+            "initiated_at",
+            "answered_at",
+            "ended_at",
+        )
+    ]
+    return fields
+
+
+def _analysis_fields(columns: Any) -> list[tuple[str, Any]]:
+    """Return the fields a call log adds to the call object, in the API's order."""
+    return [
+        ("call_id", columns.id),
+        ("sentiment", columns.sentiment),
+        ("summary", columns.summary),
+        ("analysis", JsonValue(columns.analysis)),
+        ("analysis_status", columns.analysis_status),
+        ("latency_ms", columns.latency_ms),
+    ]
 
 
 def _as_response_text(page: Select[Any], sort: str) -> Select[Any]:
@@ -489,7 +595,8 @@ async def _fetch_page(
     page: PageWindow,
     columns: str,
 ) -> Sequence[Any]:
-    shape = _shape(filters, page.after is not None, columns, page.sort)
+    documents = reads_documents(reader.dialect, columns)
+    shape = _shape(filters, page.after is not None, columns, page.sort, documents)
     parameters = _parameters(workspace_id, filters, shape)
     parameters.update(
         limit=page.limit,
@@ -514,15 +621,35 @@ CREATED_AT_INDEX = 14
 
 def position_of(row: Sequence[Any], sort: str = DEFAULT_SORT) -> Position:
     """Return the keyset position of a row read with LIST_COLUMNS first."""
-    created_at = row[CREATED_AT_INDEX]
+    return _position(row[CREATED_AT_INDEX], row[ID_INDEX], row[DURATION_INDEX], sort)
+
+
+def document_position(row: Sequence[Any], sort: str = DEFAULT_SORT) -> Position:
+    """Return the keyset position of a row read as a document (DOCUMENT_COLUMNS)."""
+    _document, call_id, created_at, duration_ms, _recording_path = row
+    return _position(created_at, call_id, duration_ms, sort)
+
+
+def page_row_position(
+    row: Sequence[Any], documents: bool, sort: str = DEFAULT_SORT
+) -> Position:
+    """Return the keyset position of a page row, read as documents or not."""
+    if documents:
+        return document_position(row, sort)
+    return position_of(row, sort)
+
+
+def _position(
+    created_at: datetime | str, call_id: str, duration_ms: int | None, sort: str
+) -> Position:
     if isinstance(created_at, str):
         created_at = datetime.fromisoformat(created_at)
     sort_value = None
     if sort == "duration:desc":
-        sort_value = _or_default(row[DURATION_INDEX], NO_DURATION_DESC)
+        sort_value = _or_default(duration_ms, NO_DURATION_DESC)
     elif sort == "duration:asc":
-        sort_value = _or_default(row[DURATION_INDEX], NO_DURATION_ASC)
-    return Position(created_at, row[ID_INDEX], sort_value)
+        sort_value = _or_default(duration_ms, NO_DURATION_ASC)
+    return Position(created_at, call_id, sort_value)
 
 
 def _or_default(value: int | None, default: int) -> int:

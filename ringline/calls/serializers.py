@@ -4,7 +4,7 @@ Rows are encoded by hand into dicts and then by orjson, once per response:
 FastAPI's generic encoder costs about a millisecond per page of calls.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +23,9 @@ def format_timestamp(value: datetime | str | None) -> str | None:
 
 
 def metadata_value(value: dict[str, Any] | str | None) -> Any:
-    """Return metadata for orjson: stored JSON text is embedded without parsing."""
-    if value is None:
+    """Return metadata for orjson: stored JSON text is embedded without parsing,
+    and no metadata (SQL NULL or JSON null) is an empty object."""
+    if value is None or value == "null":
         return {}
     if isinstance(value, str):
         return orjson.Fragment(value)
@@ -100,6 +101,19 @@ def call_to_dict(row: Row[Any], link: Linker = no_link) -> dict[str, Any]:
         "answered_at": answered_at,
         "ended_at": ended_at,
     }
+
+
+def document_fragment(row: Sequence[Any], link: Linker = no_link) -> orjson.Fragment:
+    """Return a list row read as a document (the repository's DOCUMENT_COLUMNS) as
+    JSON to embed, with the signed recording_url when the call has a recording."""
+    document, call_id, _created_at, _duration_ms, recording_path = row
+    if recording_path is not None:
+        # The document ends with recording_url and its value, null, so the last
+        # "null" is that value.
+        head, _null, tail = document.rpartition("null")
+        url = orjson.dumps(link(call_id, recording_path)).decode()
+        document = f"{head}{url}{tail}"
+    return orjson.Fragment(document)
 
 
 def call_detail_to_dict(row: Row[Any], link: Linker = no_link) -> dict[str, Any]:

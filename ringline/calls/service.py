@@ -17,6 +17,7 @@ from ringline.calls.serializers import (
     Linker,
     call_detail_to_dict,
     call_to_dict,
+    document_fragment,
     no_link,
 )
 from ringline.core.database import Reader
@@ -84,13 +85,15 @@ async def list_calls(
     rows, total = await page_and_total(reader, principal.workspace_id, filters, request)
     has_next = len(rows) > request.limit
     rows = rows[: request.limit]
+    documents = repository.reads_documents(reader.dialect, "list")
 
     next_cursor = None
     if has_next:
-        next_position = repository.position_of(rows[-1])
+        next_position = repository.page_row_position(rows[-1], documents)
         next_cursor = cursors.encode(next_position, request.page + 1, issued_for)
+    item = document_fragment if documents else call_to_dict
     return {
-        "data": [call_to_dict(row, link) for row in rows],
+        "data": [item(row, link) for row in rows],
         "meta": page_meta(request, total, next_cursor),
     }
 

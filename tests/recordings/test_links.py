@@ -7,8 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ringline.core.time import utc_now
+from ringline.dialing.recordings import LocalRecordingStore
 from tests.factories import Api
-from tests.recordings.helpers import LINKS, seed_recorded_call
+from tests.recordings.helpers import (
+    LINKS,
+    make_wav,
+    seed_recorded_call,
+    set_recording_path,
+)
 
 
 def link_for(call_id: str, workspace_id: str, expires_at: datetime) -> str:
@@ -192,3 +198,27 @@ async def test_call_without_recording_has_null_url(api: Api) -> None:
     response = await api.get(f"/v1/calls/{call_id}", workspace)
 
     assert response.json()["recording_url"] is None
+
+
+async def test_listed_link_leaves_metadata_intact(
+    api: Api, recordings_dir: Path
+) -> None:
+    workspace = await api.workspace()
+    metadata = {"note": "null", "missing": None, "count": 2}
+    (plain_id,) = await api.seed(workspace, [{"metadata": metadata}])
+    (recorded_id,) = await api.seed(workspace, [{"metadata": metadata}])
+    key = f"{workspace.id}/{recorded_id}.wav"
+    await LocalRecordingStore(recordings_dir).save(key, make_wav())
+    await set_recording_path(api, recorded_id, key)
+
+    for path in ("/v1/calls", "/v1/call-logs"):
+        listed = {
+            item["id"]: item for item in (await api.get(path, workspace)).json()["data"]
+        }
+        got = (await api.get(f"/v1/calls/{recorded_id}", workspace)).json()
+
+        assert listed[recorded_id]["metadata"] == metadata, path
+        assert listed[plain_id]["metadata"] == metadata, path
+        assert listed[recorded_id]["recording_url"] == got["recording_url"], path
+        assert listed[recorded_id]["recording_url"] is not None, path
+        assert listed[plain_id]["recording_url"] is None, path

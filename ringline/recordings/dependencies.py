@@ -30,10 +30,10 @@ Recordings = Annotated[RecordingStore, Depends(get_recording_store)]
 def linker_for(request: Request, principal: Principal) -> Linker:
     """Return the recording link maker for the calls of one response.
 
-    The request's base URL costs about 8 µs to build, so it is built at the
-    first call that has a recording, and not at all for a page without one.
+    The request's base URL costs about 8 µs to build, so it and the links'
+    expiry are made at the first call that has a recording, and not at all for
+    a page without one.
     """
-    now = utc_now()
     linker: Linker | None = None
 
     def link(call_id: str, recording_path: str | None) -> str | None:
@@ -45,7 +45,7 @@ def linker_for(request: Request, principal: Principal) -> Linker:
                 request.app.state.recording_links,
                 str(request.base_url),
                 principal.workspace_id,
-                now,
+                utc_now(),
             )
         return linker(call_id, recording_path)
 

@@ -358,16 +358,16 @@ def _page_statement(shape: QueryShape) -> Select[Any]:
     return _as_response(page, shape)
 
 
-TIMESTAMP_COLUMNS = frozenset(
-    {
-        "scheduled_at",
-        "created_at",
-        "updated_at",
-        "initiated_at",
-        "answered_at",
-        "ended_at",
-    }
+# The timestamp columns, in the order of the API's objects.
+TIMESTAMP_NAMES = (
+    "scheduled_at",
+    "created_at",
+    "updated_at",
+    "initiated_at",
+    "answered_at",
+    "ended_at",
 )
+TIMESTAMP_COLUMNS = frozenset(TIMESTAMP_NAMES)
 
 
 JSON_COLUMNS = frozenset({"call_metadata", "analysis"})
@@ -444,17 +444,7 @@ def _call_fields(columns: Any) -> list[tuple[str, Any]]:
         ("duration_ms", columns.duration_ms),
         ("metadata", JsonValue(columns.call_metadata)),
     ]
-    fields += [
-        (name, TimestampText(columns[name]))
-        for name in (
-            "scheduled_at",
-            "created_at",
-            "updated_at",
-            "initiated_at",
-            "answered_at",
-            "ended_at",
-        )
-    ]
+    fields += [(name, TimestampText(columns[name])) for name in TIMESTAMP_NAMES]
     return fields
 
 

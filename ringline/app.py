@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
 import ringline
@@ -106,26 +106,13 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     install_openapi(app)
-    for router in (
-        calls_router,
-        call_logs_router,
-        agents_router,
-        recordings_router,
-        webhooks_router,
-    ):
-        _add_routes(app, router)
+    app.include_router(calls_router)
+    app.include_router(call_logs_router)
+    app.include_router(agents_router)
+    app.include_router(recordings_router)
+    app.include_router(webhooks_router)
     _add_health_routes(app)
     return app
-
-
-def _add_routes(app: FastAPI, router: APIRouter) -> None:
-    """Add a router's routes to the application's own route list.
-
-    FastAPI 0.165's include_router keeps each router as a layer of its own,
-    which matches a request's path to choose the router and again inside it.
-    Flat routes took about 30 µs less per List Calls request.
-    """
-    app.router.routes.extend(router.routes)
 
 
 def _add_health_routes(app: FastAPI) -> None:

@@ -46,6 +46,9 @@ TIMESTAMP_FIELDS = (
     "ended_at",
 )
 MAX_METADATA_KEYS = 50
+# Whole numbers have at most 18 digits, so that a duration still fits a 64-bit
+# integer after rounding to seconds, and sorts before calls without one.
+MAX_INT = 10**18 - 1
 
 
 # CSV's default 128 KiB per field is too small for long transcripts.
@@ -289,13 +292,15 @@ class RowValidator:
             row["duration_ms"] = _as_int(duration_ms)
             if row["duration_ms"] is None or row["duration_ms"] < 0:
                 errors.append(
-                    f"duration_ms must be a whole number ≥ 0 (got {duration_ms!r})"
+                    f"duration_ms must be a whole number from 0 to {MAX_INT} "
+                    f"(got {duration_ms!r})"
                 )
         elif seconds not in (None, ""):
             parsed = _as_int(seconds)
-            if parsed is None or parsed < 0:
+            if parsed is None or not 0 <= parsed <= MAX_INT // 1000:
                 errors.append(
-                    f"duration_seconds must be a whole number ≥ 0 (got {seconds!r})"
+                    f"duration_seconds must be a whole number from 0 to "
+                    f"{MAX_INT // 1000} (got {seconds!r})"
                 )
             else:
                 row["duration_ms"] = parsed * 1000
@@ -409,10 +414,11 @@ def _latest(row: dict[str, Any]) -> datetime | None:
 
 
 def _as_int(value: Any) -> int | None:
+    """Return value as an int of at most 18 digits, or None when it is not one."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if -MAX_INT <= value <= MAX_INT else None
     text = str(value).strip()
     return (
         int(text)

@@ -198,3 +198,26 @@ async def test_jsonl_suffix_reads_lines_as_json(api: Api) -> None:
     assert report.loaded == 1
     assert report.rejected[0][0] == 1
     assert report.rejected[0][1][0].startswith("not valid JSON")
+
+
+async def test_durations_limited_to_18_digits(api: Api) -> None:
+    workspace = await api.workspace()
+    longest = call_record(workspace, duration_ms=10**18 - 1)
+    rows = [
+        longest,
+        call_record(workspace, duration_ms=2**63),
+        call_record(workspace, duration_ms=2**63 - 1),
+        call_record(workspace, duration_seconds=10**15),
+    ]
+
+    report = await run_import(api, workspace, jsonl(*rows))
+    listed = (await api.get("/v1/calls", workspace)).json()["data"]
+    got = (await api.get(f"/v1/calls/{longest['id']}", workspace)).json()
+
+    reasons = {number: " ".join(errors) for number, errors in report.rejected}
+    assert report.loaded == 1
+    assert "duration_ms must be a whole number from 0 to" in reasons[2]
+    assert "duration_ms must be a whole number from 0 to" in reasons[3]
+    assert "duration_seconds must be a whole number from 0 to" in reasons[4]
+    assert listed[0]["duration_seconds"] == 10**15
+    assert got["duration_seconds"] == 10**15

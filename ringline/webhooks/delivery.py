@@ -134,6 +134,8 @@ class DeliveryWorker:
         self.worker_id = worker_id
         self.in_flight: dict[str, asyncio.Task[None]] = {}
         self._per_webhook: dict[str, int] = {}
+        # (webhook id, call id) of each send in flight.
+        self._calls_in_flight: set[tuple[str, str]] = set()
         self._outcomes: list[Outcome] = []
         self._flushing: asyncio.Task[None] | None = None
         self._slot_freed = asyncio.Event()
@@ -181,6 +183,7 @@ class DeliveryWorker:
             self._per_webhook[outbound.webhook_id] = (
                 self._per_webhook.get(outbound.webhook_id, 0) + 1
             )
+            self._calls_in_flight.add((outbound.webhook_id, outbound.call_id))
             task = asyncio.create_task(self._send(outbound))
             self.in_flight[outbound.id] = task
         return len(claimed)
@@ -224,6 +227,11 @@ class DeliveryWorker:
         """Return due deliveries, oldest first, skipping webhooks this worker
         already keeps busy and taking no more of one webhook than its free slots.
 
+        A delivery waits while this worker sends another event of the same call
+        to the same webhook, so a call's events are sent in the order they were
+        stored (call_analyzed after call_ended). A retry is queued with a later
+        due time, so later events may still arrive first.
+
         The query reads the due index in order and stops at limit rows. Ranking
         the deliveries per webhook in SQL read every due delivery on every claim,
         so a receiver with a backlog slowed the sends to all the others.
@@ -236,17 +244,23 @@ class DeliveryWorker:
         if busy:
             conditions.append(WebhookDelivery.webhook_id.not_in(busy))
         query = (
-            select(WebhookDelivery.id, WebhookDelivery.webhook_id)
+            select(
+                WebhookDelivery.id, WebhookDelivery.webhook_id, WebhookDelivery.call_id
+            )
             .where(*conditions)
             .order_by(WebhookDelivery.due_at)
             .limit(limit)
         )
         in_flight = dict(self._per_webhook)
+        calls = set(self._calls_in_flight)
         claimable = []
-        for delivery_id, webhook_id in await session.execute(query):
+        for delivery_id, webhook_id, call_id in await session.execute(query):
             if in_flight.get(webhook_id, 0) >= PER_WEBHOOK_IN_FLIGHT:
                 continue
+            if (webhook_id, call_id) in calls:
+                continue
             in_flight[webhook_id] = in_flight.get(webhook_id, 0) + 1
+            calls.add((webhook_id, call_id))
             claimable.append(delivery_id)
         return claimable
 
@@ -290,6 +304,7 @@ class DeliveryWorker:
             )
             self.in_flight.pop(outbound.id, None)
             self._per_webhook[outbound.webhook_id] -= 1
+            self._calls_in_flight.discard((outbound.webhook_id, outbound.call_id))
             self._schedule_flush()
             self._slot_freed.set()
 

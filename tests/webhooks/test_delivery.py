@@ -119,6 +119,32 @@ async def test_events_arrive_signed_and_ordered(
     assert all(event["payload"]["call"]["id"] == call_id for event in events)
 
 
+async def test_analyzed_sent_after_ended_answered(
+    database_url: str, tmp_path: Path
+) -> None:
+    hold_s = 0.5
+
+    def slow_ended(_index: int, request: Received) -> tuple[int, float]:
+        is_ended = orjson.loads(request.body)["event_type"] == "call_ended"
+        return 200, hold_s if is_ended else 0.0
+
+    with running_receiver(slow_ended) as receiver:
+        async with live_api(database_url, tmp_path) as api:
+            workspace = await api.workspace()
+            await add_webhook(
+                api, workspace, receiver.url, events=["call_ended", "call_analyzed"]
+            )
+            agent_id = await published_agent(api, workspace)
+            await place_call(api, workspace, agent_id, "+15550100151")
+            await wait_for(lambda: len(receiver.received) >= 2, what="2 events")
+
+    arrived = {
+        orjson.loads(request.body)["event_type"]: request.at
+        for request in receiver.received
+    }
+    assert arrived["call_analyzed"] >= arrived["call_ended"] + hold_s
+
+
 async def test_cancelled_live_call_event_has_transcript(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -51,8 +51,10 @@ def parse_bound(field: str, raw: str, zone: ZoneInfo, end_of_day: bool) -> Insta
     as an upper bound the first instant of the next day (to be used exclusively).
     A timestamp without an offset is UTC.
     """
+    # Named in UTC, because a date at the edge of the range may cross it only
+    # when its day is read in another zone (to=9998-12-31&timezone=Etc/GMT+12).
     out_of_range = TimestampError(
-        f"{field} must be between the years {MIN_YEAR} and {MAX_YEAR} "
+        f"{field} must be between the years {MIN_YEAR} and {MAX_YEAR} in UTC "
         f"(got {raw[:40]!r})"
     )
     try:

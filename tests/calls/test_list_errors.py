@@ -29,6 +29,7 @@ MALFORMED = {
     "to=2026-11-20T25:00:00Z": "to must be an ISO 8601 timestamp",
     "from=0001-01-01T00:00:00%2B05:00": "from must be between the years 1900 and 9998",
     "to=9999-12-31": "to must be between the years 1900 and 9998",
+    "to=9998-12-31&timezone=Etc/GMT%2B12": "between the years 1900 and 9998 in UTC",
     "timezone=Mars/Olympus": "timezone must be an IANA zone name",
     "timezone=../../etc/passwd": "timezone must be an IANA zone name",
     "from=2026-11-21&to=2026-11-20": "from (2026-11-21) must not be later than to",

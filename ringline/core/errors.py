@@ -118,8 +118,29 @@ def _describe_validation_error(error: dict) -> str:
     return f"{field}: {message}{received}"
 
 
+def _content_type_problem(request: Request, errors: list[dict]) -> str | None:
+    """Return why the body was not read as JSON, when its media type is not JSON.
+
+    FastAPI reads a body as JSON only when its Content-Type says so, and else
+    reports the whole body as not an object, which does not name the header.
+    """
+    if not any(tuple(error.get("loc", ())) == ("body",) for error in errors):
+        return None
+    content_type = request.headers.get("content-type")
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return None
+    received = f"Content-Type {content_type[:60]!r}" if content_type else "none"
+    return (
+        f"body must be JSON sent with Content-Type: application/json (got {received})"
+    )
+
+
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    problem = _content_type_problem(request, list(exc.errors()))
+    if problem is not None:
+        return error_response(400, problem)
     messages = [_describe_validation_error(error) for error in exc.errors()]
     return error_response(400, messages[0] if len(messages) == 1 else messages)
 

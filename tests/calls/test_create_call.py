@@ -4,6 +4,7 @@ countries and idempotency; and Cancel Call."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -173,6 +174,32 @@ async def test_undecodable_body_is_400(api: Api) -> None:
     assert "body must be valid JSON in UTF-8" in response.json()["message"]
     assert deep.status_code == 400
     assert "nested less than 900 levels deep" in deep.json()["message"]
+    assert await count_rows(api, Call) == 0
+
+
+@pytest.mark.parametrize(
+    ("content_type", "received"),
+    [
+        ("text/plain", "Content-Type 'text/plain'"),
+        ("application/x-www-form-urlencoded", "'application/x-www-form-urlencoded'"),
+        (None, "got none"),
+    ],
+)
+async def test_json_without_json_content_type_is_400(
+    api: Api, content_type: str | None, received: str
+) -> None:
+    workspace = await api.workspace()
+    headers = workspace.headers()
+    if content_type is not None:
+        headers["content-type"] = content_type
+    body = orjson.dumps(create_body(workspace))
+
+    response = await api.client.post("/v1/calls", content=body, headers=headers)
+
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "body must be JSON sent with Content-Type: application/json" in message
+    assert received in message
     assert await count_rows(api, Call) == 0
 
 

@@ -121,8 +121,8 @@ def _describe_validation_error(error: dict) -> str:
 def _content_type_problem(request: Request, errors: list[dict]) -> str | None:
     """Return why the body was not read as JSON, when its media type is not JSON.
 
-    FastAPI reads a body as JSON only when its Content-Type says so, and else
-    reports the whole body as not an object, which does not name the header.
+    FastAPI parses a body as JSON only when its Content-Type is a JSON type.
+    Otherwise it reports the whole body as not an object, without the header.
     """
     if not any(tuple(error.get("loc", ())) == ("body",) for error in errors):
         return None

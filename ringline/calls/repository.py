@@ -170,7 +170,7 @@ class QueryShape:
     after: bool = False
     columns: str = "list"
     sort: str = DEFAULT_SORT
-    # Whether rows are read as JSON documents (DOCUMENT_COLUMNS).
+    # True when rows are read as JSON documents (DOCUMENT_COLUMNS), not columns.
     documents: bool = False
 
 
@@ -399,7 +399,7 @@ def reads_documents(dialect: Dialect, columns: str) -> bool:
 
 def _as_documents(page: Select[Any], shape: QueryShape) -> Select[Any]:
     """Select each row of a page as (document, id, created_at, duration_ms,
-    recording_path); the document is the call or call log object as JSON.
+    recording_path), where the document is the call or call log object as JSON.
 
     The document's recording_url is null and its last value, so the service
     can put a signed link in its place without parsing the JSON. As in
@@ -420,7 +420,7 @@ def _as_documents(page: Select[Any], shape: QueryShape) -> Select[Any]:
 
 
 def _call_fields(columns: Any) -> list[tuple[str, Any]]:
-    """Return the call object's fields but recording_url, in the API's order."""
+    """Return the call object's fields except recording_url, in the API's order."""
     fields: list[tuple[str, Any]] = [
         (name, columns[name])
         for name in (

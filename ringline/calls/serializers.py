@@ -23,8 +23,8 @@ def format_timestamp(value: datetime | str | None) -> str | None:
 
 
 def metadata_value(value: dict[str, Any] | str | None) -> Any:
-    """Return metadata for orjson: stored JSON text is embedded without parsing,
-    and no metadata (SQL NULL or JSON null) is an empty object."""
+    """Return metadata for orjson. Stored JSON text is embedded without parsing,
+    and missing metadata (SQL NULL or JSON null) becomes an empty object."""
     if value is None or value == "null":
         return {}
     if isinstance(value, str):

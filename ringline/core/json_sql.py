@@ -26,7 +26,9 @@ class JsonObject(ColumnElement[str]):
     def __init__(self, fields: list[tuple[str, Any]]) -> None:
         for key, _expression in fields:
             if not key.replace("_", "").isalnum():
-                raise ValueError(f"JSON key {key!r} must be letters, digits and '_'")
+                raise ValueError(
+                    f"invalid JSON key {key!r}: use letters, digits and '_'"
+                )
         self.fields = fields
 
 

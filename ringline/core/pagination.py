@@ -147,7 +147,7 @@ def page_meta(
 def etag_for(body: bytes) -> str:
     """Return a strong ETag: the 128-bit XXH3 hash of the body, in hex.
 
-    An ETag only has to change when the body does; it protects nothing, so it
+    An ETag only has to change when the body does. It protects nothing, so it
     needs no cryptographic hash. XXH3 took 0.3 µs on a 12 KB page against 10 µs
     for SHA-256 on the benchmark machine.
     """

@@ -33,8 +33,8 @@ MAX_ENTRIES = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """What authentication needs of a key. Times are Unix seconds, so a request
-    compares them with time.time() and builds no datetime."""
+    """The stored fields of a key that authentication checks. Times are Unix
+    seconds, so a request compares them with time.time() and builds no datetime."""
 
     key_id: str
     workspace_id: str

@@ -134,7 +134,7 @@ class DeliveryWorker:
         self.worker_id = worker_id
         self.in_flight: dict[str, asyncio.Task[None]] = {}
         self._per_webhook: dict[str, int] = {}
-        # (webhook id, call id) of each send in flight.
+        # The (webhook id, call id) pair of every send in flight.
         self._calls_in_flight: set[tuple[str, str]] = set()
         self._outcomes: list[Outcome] = []
         self._flushing: asyncio.Task[None] | None = None

@@ -1,5 +1,6 @@
 """The real `ringline` command: migrate, create, import, serve and query over HTTP."""
 
+import json
 import os
 import re
 import socket
@@ -305,3 +306,38 @@ def test_revoked_key_stops_working_on_running_server(tmp_path: Path, served) -> 
     assert before.status_code == 200
     assert revoked.returncode == 0
     assert [response.status_code for response in after] == [401, 401, 401]
+
+
+UNPARSABLE_REQUESTS = [
+    b"GET /v1/calls HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n",
+    b"GET /v1/calls HTTP/1.1\r\nHost: x\r\nX-Note: a\x00b\r\n\r\n",
+    b"NOT-HTTP\r\n\r\n",
+    b"POST /v1/calls HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"zz\r\n{}\r\n0\r\n\r\n",
+]
+
+
+def raw_exchange(base_url: str, request: bytes) -> bytes:
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_unparsable_request_gets_the_error_body(served) -> None:  # type: ignore[no-untyped-def]
+    start, _ = served
+    base_url, _ = start()
+
+    answers = [raw_exchange(base_url, request) for request in UNPARSABLE_REQUESTS]
+
+    for answer in answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 ")
+        assert b"content-type: application/json" in head.lower()
+        parsed = json.loads(body)
+        assert parsed["statusCode"] == 400
+        assert parsed["error"] == "Bad Request"
+        assert "not valid HTTP/1.1" in parsed["message"]

@@ -16,6 +16,7 @@ from ringline.core.database import (
 )
 from ringline.core.logging import configure_logging
 from ringline.core.migrations import migrate
+from ringline.core.protocol import ServerProtocol
 from ringline.core.settings import Settings, SettingsError, resolve_secret_key
 from ringline.dialing.worker import create_worker
 from ringline.keys.service import create_key
@@ -90,6 +91,7 @@ def serve(
         port=port,
         access_log=False,
         proxy_headers=False,
+        http=ServerProtocol,
     )
 
 

@@ -36,6 +36,14 @@ FIELD_ALIASES = {
     "phone_number": "to_phone_number",
     "from_number": "from_phone_number",
 }
+# The timeline moment recorded for each timestamp an imported call carries: the
+# moments that placing the call in Ringline would have recorded.
+TIMELINE_MOMENTS = (
+    ("created_at", "call_created"),
+    ("initiated_at", "call_initiated"),
+    ("answered_at", "call_answered"),
+    ("ended_at", "call_ended"),
+)
 REQUIRED_FIELDS = ("agent_id", "from_phone_number", "to_phone_number", "status")
 TIMESTAMP_FIELDS = (
     "scheduled_at",
@@ -470,6 +478,7 @@ async def import_calls(
         else:
             rows.append(row)
     await repository.insert_many(session, [_to_columns(row) for row in rows])
+    await repository.insert_events(session, _timeline_events(rows))
     await _queue_analyses(session, rows)
     report.loaded = len(rows)
     report.rejected.sort()
@@ -487,6 +496,15 @@ async def _queue_analyses(session: AsyncSession, rows: list[dict[str, Any]]) -> 
         and row["status"] not in active
     ]
     await queue.enqueue_many(session, queue.ANALYZE, due)
+
+
+def _timeline_events(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"call_id": row["id"], "event": event, "occurred_at": row[name]}
+        for row in rows
+        for name, event in TIMELINE_MOMENTS
+        if row[name] is not None
+    ]
 
 
 def _to_columns(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    Table,
     Text,
     and_,
     bindparam,
@@ -802,8 +803,21 @@ async def existing_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
 
 
 async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await _insert_in_chunks(session, Call.__table__, rows)
+
+
+async def insert_events(
+    session: AsyncSession, events: Sequence[dict[str, Any]]
+) -> None:
+    """Insert timeline moments, each a dict of call_id, event and occurred_at."""
+    await _insert_in_chunks(session, CallEvent.__table__, events)
+
+
+async def _insert_in_chunks(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]
+) -> None:
     for start in range(0, len(rows), 1000):
-        await session.execute(insert(Call.__table__), list(rows[start : start + 1000]))
+        await session.execute(insert(table), list(rows[start : start + 1000]))
 
 
 async def iterate(

@@ -221,3 +221,40 @@ async def test_durations_limited_to_18_digits(api: Api) -> None:
     assert "duration_seconds must be a whole number from 0 to" in reasons[4]
     assert listed[0]["duration_seconds"] == 10**15
     assert got["duration_seconds"] == 10**15
+
+
+async def test_imported_timestamps_become_timeline(api: Api) -> None:
+    workspace = await api.workspace()
+    answered = call_record(
+        workspace,
+        id="call_timeline000000000001",
+        status="completed",
+        created_at="2026-11-01T09:00:00Z",
+        initiated_at="2026-11-01T09:00:01Z",
+        answered_at="2026-11-01T09:00:07Z",
+        ended_at="2026-11-01T09:02:00Z",
+    )
+    busy = call_record(
+        workspace,
+        id="call_timeline000000000002",
+        status="busy",
+        created_at="2026-11-01T10:00:00Z",
+        ended_at="2026-11-01T10:00:09Z",
+    )
+
+    report = await run_import(api, workspace, jsonl(answered, busy))
+    first = await api.get(f"/v1/call-logs/{answered['id']}/details", workspace)
+    second = await api.get(f"/v1/call-logs/{busy['id']}/details", workspace)
+
+    assert report.loaded == 2
+    assert first.json()["timeline"] == [
+        {"event": "call_created", "timestamp": "2026-11-01T09:00:00.000Z"},
+        {"event": "call_initiated", "timestamp": "2026-11-01T09:00:01.000Z"},
+        {"event": "call_answered", "timestamp": "2026-11-01T09:00:07.000Z"},
+        {"event": "call_ended", "timestamp": "2026-11-01T09:02:00.000Z"},
+    ]
+    assert second.json()["timeline"] == [
+        {"event": "call_created", "timestamp": "2026-11-01T10:00:00.000Z"},
+        {"event": "call_ended", "timestamp": "2026-11-01T10:00:09.000Z"},
+    ]
+

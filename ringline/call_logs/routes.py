@@ -5,12 +5,18 @@ from fastapi import APIRouter, Depends, Request, Response
 from ringline.call_logs import service
 from ringline.call_logs.schemas import CallLog, CallLogDetails, CallLogList
 from ringline.core.dependencies import Reads, authorize, require
-from ringline.core.http import cacheable_json_response, query_values
+from ringline.core.http import (
+    RequestOnlyRoute,
+    cacheable_json_response,
+    query_values,
+)
 from ringline.core.openapi import PAGING_PARAMETERS, error_responses, query_parameters
 from ringline.keys.service import Principal
 from ringline.recordings.dependencies import linker_for
 
-router = APIRouter(prefix="/v1/call-logs", tags=["call logs"])
+router = APIRouter(
+    prefix="/v1/call-logs", tags=["call logs"], route_class=RequestOnlyRoute
+)
 CanRead = Annotated[Principal, Depends(require("calls:read"))]
 
 # Declared for the OpenAPI document only: the service parses the query string

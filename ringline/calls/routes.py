@@ -10,7 +10,12 @@ from ringline.core.dependencies import (
     authorize,
     require,
 )
-from ringline.core.http import cacheable_json_response, json_response, query_values
+from ringline.core.http import (
+    RequestOnlyRoute,
+    cacheable_json_response,
+    json_response,
+    query_values,
+)
 from ringline.core.openapi import (
     PAGING_PARAMETERS,
     error_responses,
@@ -19,7 +24,7 @@ from ringline.core.openapi import (
 from ringline.keys.service import Principal
 from ringline.recordings.dependencies import linker_for
 
-router = APIRouter(prefix="/v1/calls", tags=["calls"])
+router = APIRouter(prefix="/v1/calls", tags=["calls"], route_class=RequestOnlyRoute)
 CanRead = Annotated[Principal, Depends(require("calls:read"))]
 CanWrite = Annotated[Principal, Depends(require("calls:write", writes=True))]
 

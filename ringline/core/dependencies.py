@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringline.core.bodies import unstorable_value
 from ringline.core.database import Reader, transaction
 from ringline.core.errors import InvalidRequest, PermissionDenied, RateLimited
+from ringline.core.http import header
 from ringline.core.middleware import EXTRA_HEADERS_KEY
 from ringline.core.pagination import CursorCodec
 from ringline.core.ratelimit import RateLimiter
@@ -97,7 +98,7 @@ async def authorize(request: Request, permission: str) -> Principal:
     state = request.app.state
     principal = await authenticate(
         state.read_sessionmaker,
-        request.headers.get("authorization"),
+        header(request, b"authorization"),
         state.key_cache,
     )
     if principal.last_use_is_stale:

@@ -567,10 +567,10 @@ async def _run_raw(
     dialect = reader.dialect
     sql, names = _compiled(kind, shape, dialect)
     for name in TIMESTAMP_PARAMETERS:
-        if name in parameters:
-            parameters[name] = STORED_TIMESTAMP.process_bind_param(
-                parameters[name], dialect
-            )
+        value = parameters.get(name)
+        # Text is a created_at read from a SQLite row, so it is stored text already.
+        if value is not None and value.__class__ is not str:
+            parameters[name] = STORED_TIMESTAMP.process_bind_param(value, dialect)
     if "search" in parameters:
         parameters["search"] = search_argument(parameters["search"], dialect)
     arguments = [parameters[name] for name in names]
@@ -633,8 +633,6 @@ def page_row_position(
 def _position(
     created_at: datetime | str, call_id: str, duration_ms: int | None, sort: str
 ) -> Position:
-    if isinstance(created_at, str):
-        created_at = datetime.fromisoformat(created_at)
     sort_value = None
     if sort == "duration:desc":
         sort_value = _or_default(duration_ms, NO_DURATION_DESC)

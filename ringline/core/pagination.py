@@ -26,7 +26,9 @@ class PaginationError(ValueError):
 class Position:
     """The sort key of the last row of a page: where the next page starts."""
 
-    created_at: datetime
+    # A datetime, or the text of a SQLite row, which is stored in the format of
+    # format_timestamp and is kept as it is until the cursor is encoded.
+    created_at: datetime | str
     id: str
     # The value of the first sort key when the list is not in created_at order.
     sort_value: int | None = None
@@ -80,20 +82,21 @@ class CursorCodec:
     """
 
     def __init__(self, secret_key: str) -> None:
-        key = hashlib.sha256(b"ringline-cursor:" + secret_key.encode()).digest()
-        # Copying a keyed HMAC took half the time of keying a new one (1.4
-        # against 2.9 µs on the benchmark machine).
-        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        self._key = hashlib.sha256(b"ringline-cursor:" + secret_key.encode()).digest()
 
     def _sign(self, payload: bytes) -> str:
-        mac = self._keyed.copy()
-        mac.update(payload)
-        return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
+        # Keyed BLAKE2b is a MAC (hashlib's documentation calls its keyed mode a
+        # replacement for HMAC) and takes one call, where HMAC took three.
+        mac = hashlib.blake2b(payload, key=self._key, digest_size=16).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def encode(self, position: Position, page: int, fingerprint: str) -> str:
+        created_at = position.created_at
         payload = orjson.dumps(
             [
-                format_timestamp(position.created_at),
+                created_at
+                if created_at.__class__ is str
+                else format_timestamp(created_at),
                 position.id,
                 page,
                 fingerprint,

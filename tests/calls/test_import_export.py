@@ -258,3 +258,23 @@ async def test_imported_timestamps_become_timeline(api: Api) -> None:
         {"event": "call_ended", "timestamp": "2026-11-01T10:00:09.000Z"},
     ]
 
+
+async def test_export_reads_every_batch(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = await api.workspace()
+    seeded = await api.seed(
+        workspace,
+        [{"created_at": f"2026-11-0{day}T00:00:00Z"} for day in range(1, 6)]
+        + [{"created_at": "2026-11-05T00:00:00Z"}],
+    )
+    monkeypatch.setattr("ringline.calls.exporter.BATCH_SIZE", 2)
+    output = io.StringIO()
+
+    async with transaction(api.sessionmaker) as session:
+        written = await export_calls(session, workspace.id, {}, output, "jsonl")
+
+    exported = [orjson.loads(line)["id"] for line in output.getvalue().splitlines()]
+    assert written == 6
+    assert sorted(exported) == sorted(seeded)
+    assert len(set(exported)) == 6

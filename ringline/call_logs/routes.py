@@ -8,7 +8,7 @@ from ringline.core.dependencies import Reads, authorize, require
 from ringline.core.http import (
     RequestOnlyRoute,
     cacheable_json_response,
-    query_values,
+    query_string,
 )
 from ringline.core.openapi import PAGING_PARAMETERS, error_responses, query_parameters
 from ringline.keys.service import Principal
@@ -53,7 +53,7 @@ async def list_call_logs(request: Request) -> Response:
     state = request.app.state
     link = linker_for(request, principal)
     payload = await service.list_call_logs(
-        state.reader, principal, query_values(request), state.cursors, link
+        state.reader, principal, query_string(request), state.cursors, link
     )
     return cacheable_json_response(request, payload)
 

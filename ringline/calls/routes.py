@@ -14,7 +14,7 @@ from ringline.core.http import (
     RequestOnlyRoute,
     cacheable_json_response,
     json_response,
-    query_values,
+    query_string,
 )
 from ringline.core.openapi import (
     PAGING_PARAMETERS,
@@ -66,7 +66,7 @@ async def list_calls(request: Request) -> Response:
     state = request.app.state
     link = linker_for(request, principal)
     payload = await service.list_calls(
-        state.reader, principal, query_values(request), state.cursors, link
+        state.reader, principal, query_string(request), state.cursors, link
     )
     return cacheable_json_response(request, payload)
 

@@ -73,7 +73,15 @@ def query_values(request: Request) -> dict[str, str]:
     `status=completed&status=busy` then means the same as `status=completed,busy`
     rather than keeping only the last value.
     """
-    query = request.scope["query_string"]
+    return parse_query(request.scope["query_string"])
+
+
+def query_string(request: Request) -> bytes:
+    return request.scope["query_string"]  # type: ignore[no-any-return]
+
+
+def parse_query(query: bytes) -> dict[str, str]:
+    """Parse a raw query string as query_values does."""
     if not query:
         return {}
     # Parsed as Starlette parses request.query_params, without building the

@@ -280,3 +280,20 @@ async def test_sub_millisecond_from_starts_at_next_millisecond(api: Api) -> None
     response = await api.get("/v1/calls?from=2026-11-10T10:00:00.1234Z", workspace)
 
     assert ids(response) == [late]
+
+
+async def test_repeated_query_sees_each_workspace_and_new_calls(api: Api) -> None:
+    first = await api.workspace("First")
+    second = await api.workspace("Second")
+    query = "/v1/calls?status=busy&limit=5"
+    (first_call,) = await api.seed(first, [{"status": "busy"}])
+    (second_call,) = await api.seed(second, [{"status": "busy"}])
+
+    before = await api.get(query, first)
+    other = await api.get(query, second)
+    (later_call,) = await api.seed(first, [{"status": "busy"}])
+    after = await api.get(query, first)
+
+    assert ids(before) == [first_call]
+    assert ids(other) == [second_call]
+    assert sorted(ids(after)) == sorted([first_call, later_call])

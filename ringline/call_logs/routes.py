@@ -14,7 +14,10 @@ from ringline.core.openapi import PAGING_PARAMETERS, error_responses, query_para
 from ringline.keys.service import Principal
 from ringline.recordings.dependencies import linker_for
 
-router = APIRouter(
+router = APIRouter(prefix="/v1/call-logs", tags=["call logs"])
+# The list endpoint is called straight from the app's own routes (see
+# ringline.app.add_request_only_routes), past the included-router layer.
+list_router = APIRouter(
     prefix="/v1/call-logs", tags=["call logs"], route_class=RequestOnlyRoute
 )
 CanRead = Annotated[Principal, Depends(require("calls:read"))]
@@ -39,7 +42,7 @@ LIST_PARAMETERS = query_parameters(
 )
 
 
-@router.get(
+@list_router.get(
     "",
     response_model=CallLogList,
     responses=error_responses(400, 401, 403, 429),

@@ -24,7 +24,12 @@ from ringline.core.openapi import (
 from ringline.keys.service import Principal
 from ringline.recordings.dependencies import linker_for
 
-router = APIRouter(prefix="/v1/calls", tags=["calls"], route_class=RequestOnlyRoute)
+router = APIRouter(prefix="/v1/calls", tags=["calls"])
+# The list endpoint is called straight from the app's own routes (see
+# ringline.app.add_request_only_routes), past the included-router layer.
+list_router = APIRouter(
+    prefix="/v1/calls", tags=["calls"], route_class=RequestOnlyRoute
+)
 CanRead = Annotated[Principal, Depends(require("calls:read"))]
 CanWrite = Annotated[Principal, Depends(require("calls:write", writes=True))]
 
@@ -52,7 +57,7 @@ LIST_PARAMETERS = query_parameters(
 )
 
 
-@router.get(
+@list_router.get(
     "",
     response_model=CallList,
     responses=error_responses(400, 401, 403, 429),

@@ -564,7 +564,22 @@ async def _run_raw(
     the same SQL sent to the driver, mostly in aiosqlite thread hops (nine per
     request against one). Rows come back as tuples in the column order.
     """
-    dialect = reader.dialect
+    sql, arguments = _prepared(kind, shape, parameters, reader.dialect)
+    return await _run_prepared(reader, sql, list(arguments))
+
+
+async def _run_prepared(
+    reader: Reader | SessionReader, sql: str, arguments: list[Any]
+) -> list[Any]:
+    for observe in raw_statement_observers:
+        observe(sql, arguments)
+    return await reader.fetch(sql, arguments)
+
+
+def _prepared(
+    kind: str, shape: QueryShape, parameters: dict[str, Any], dialect: Dialect
+) -> tuple[str, tuple[Any, ...]]:
+    """Return the SQL of a cached statement and its arguments in order."""
     sql, names = _compiled(kind, shape, dialect)
     for name in TIMESTAMP_PARAMETERS:
         value = parameters.get(name)
@@ -573,10 +588,7 @@ async def _run_raw(
             parameters[name] = STORED_TIMESTAMP.process_bind_param(value, dialect)
     if "search" in parameters:
         parameters["search"] = search_argument(parameters["search"], dialect)
-    arguments = [parameters[name] for name in names]
-    for observe in raw_statement_observers:
-        observe(sql, arguments)
-    return await reader.fetch(sql, arguments)
+    return sql, tuple(parameters[name] for name in names)
 
 
 async def _fetch_page(
@@ -586,7 +598,25 @@ async def _fetch_page(
     page: PageWindow,
     columns: str,
 ) -> Sequence[Any]:
-    documents = reads_documents(reader.dialect, columns)
+    sql, arguments = _prepared_page(
+        reader.dialect, workspace_id, filters, page, columns
+    )
+    return await _run_prepared(reader, sql, list(arguments))
+
+
+# Every argument and the result are immutable, so a page request repeated with
+# the same filters and window reuses its SQL and arguments. Building them took
+# about 60,000 of 1.5 million CPU instructions of a List Calls request
+# (callgrind, in process).
+@lru_cache(maxsize=1024)
+def _prepared_page(
+    dialect: Dialect,
+    workspace_id: str,
+    filters: CallFilters,
+    page: PageWindow,
+    columns: str,
+) -> tuple[str, tuple[Any, ...]]:
+    documents = reads_documents(dialect, columns)
     shape = _shape(filters, page.after is not None, columns, page.sort, documents)
     parameters = _parameters(workspace_id, filters, shape)
     parameters.update(
@@ -602,7 +632,7 @@ async def _fetch_page(
             after_duration_desc=page.after.sort_value,
             after_duration_asc=page.after.sort_value,
         )
-    return await _run_raw(reader, "page", shape, parameters)
+    return _prepared("page", shape, parameters, dialect)
 
 
 ID_INDEX = 0

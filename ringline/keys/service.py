@@ -124,14 +124,12 @@ def _unix_time(value: datetime | None) -> float | None:
     return None if value is None else value.timestamp()
 
 
-async def _credentials(
+async def _load_credentials(
     sessionmaker: async_sessionmaker[AsyncSession],
     key_id: str,
     cache: KeyCache | None,
 ) -> Credentials | None:
-    cached = cache.get(key_id) if cache is not None else None
-    if cached is not None:
-        return cached
+    """Read a key's credentials from the database and put them in the cache."""
     async with sessionmaker() as session:
         row = await repository.get_credentials(session, key_id)
     if row is None:
@@ -166,7 +164,10 @@ async def authenticate(
         raise Unauthorized()
 
     key_id, secret = match.groups()
-    key = await _credentials(sessionmaker, key_id, cache)
+    # A cached key is read without awaiting a coroutine, the common case.
+    key = cache.get(key_id) if cache is not None else None
+    if key is None:
+        key = await _load_credentials(sessionmaker, key_id, cache)
     now = time.time()
     if key is None or not _is_usable(key, secret, now):
         raise Unauthorized()

@@ -5,6 +5,7 @@ from pathlib import Path
 import httpx
 
 from ringline.app import create_app
+from ringline.core.logging import merge_request_fields
 from tests.factories import Api, open_api, settings_for_tests
 
 
@@ -87,3 +88,23 @@ async def test_openapi_lists_auth_and_no_422(api: Api) -> None:
     assert "400" in operation["responses"]
     assert operation["security"] == [{"apiKey": []}]
     assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+
+
+async def test_log_fields_name_the_request(database_url: str, tmp_path: Path) -> None:
+    app = create_app(settings_for_tests(database_url, tmp_path))
+    line: dict[str, object] = {}
+
+    @app.get("/log-line")
+    async def log_line() -> dict[str, bool]:
+        line.update(merge_request_fields(None, "info", {"event": "test.line"}))
+        return {"ok": True}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/log-line?x=1")
+    after = merge_request_fields(None, "info", {"event": "test.after"})
+
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert line["method"] == "GET"
+    assert line["path"] == "/log-line"
+    assert after == {"event": "test.after"}

@@ -583,8 +583,13 @@ def _prepared(
     sql, names = _compiled(kind, shape, dialect)
     for name in TIMESTAMP_PARAMETERS:
         value = parameters.get(name)
-        # Text is a created_at read from a SQLite row, so it is stored text already.
-        if value is not None and value.__class__ is not str:
+        if value.__class__ is str:
+            # A created_at read from a page row: on SQLite the stored text, on
+            # PostgreSQL the text the list query formats.
+            if dialect.name == "sqlite":
+                continue
+            value = datetime.fromisoformat(value)
+        if value is not None:
             parameters[name] = STORED_TIMESTAMP.process_bind_param(value, dialect)
     if "search" in parameters:
         parameters["search"] = search_argument(parameters["search"], dialect)

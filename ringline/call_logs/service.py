@@ -33,10 +33,10 @@ def parse_log_query(
     query: bytes, cursors: CursorCodec, workspace_id: str
 ) -> tuple[CallFilters, str, PageRequest, str]:
     """Parse a raw List Call Logs query string into filters, sort, the page
-    requested and the cursor fingerprint; a repeated query string is
-    returned from memory.
+    requested and the cursor fingerprint.
 
-    Raises InvalidRequest naming every malformed parameter. Errors are not kept.
+    A repeated query string is returned from memory. Raises InvalidRequest
+    naming every malformed parameter, and errors are not kept.
     """
     params = parse_query(query)
     errors: list[str] = []

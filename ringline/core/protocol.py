@@ -2,8 +2,8 @@
 
 uvicorn replies to bytes it cannot parse as HTTP/1.1 (a bad request line, a
 header with a space in its name, a broken chunk) with a plain-text 400, before
-the application sees them. This protocol sends the API's error body instead, so
-every error a client gets has the same form.
+the application receives them. This protocol sends the API's error body
+instead, so every error a client gets has the same form.
 """
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol

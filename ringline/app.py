@@ -105,7 +105,11 @@ def create_app(settings: Settings, run_worker: bool = False) -> FastAPI:
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit, settings.rate_limit_window_seconds
     )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
     install_error_handlers(app)
     install_openapi(app)
     add_request_only_routes(app, calls_list_router, call_logs_list_router)

@@ -341,3 +341,27 @@ def test_unparsable_request_gets_the_error_body(served) -> None:  # type: ignore
         assert parsed["statusCode"] == 400
         assert parsed["error"] == "Bad Request"
         assert "not valid HTTP/1.1" in parsed["message"]
+
+
+def test_stalled_body_gets_408_and_closes(served) -> None:  # type: ignore[no-untyped-def]
+    start, env = served
+    env["RINGLINE_BODY_TIMEOUT_SECONDS"] = "1"
+    base_url, _ = start()
+    stalled = (
+        b"POST /v1/calls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n" + b'{"to_number": '
+    )
+
+    started = time.monotonic()
+    answer = raw_exchange(base_url, stalled)
+    took = time.monotonic() - started
+    later = httpx.get(f"{base_url}/healthz")
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ")
+    assert b"connection: close" in head.lower()
+    assert json.loads(body)["message"] == (
+        "request body timed out: the whole body must arrive within 1 s"
+    )
+    assert 1 <= took < 4
+    assert later.status_code == 200

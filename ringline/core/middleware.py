@@ -4,6 +4,7 @@ Written as plain ASGI rather than with BaseHTTPMiddleware, which adds a task and
 a stream copy to every request.
 """
 
+import asyncio
 import random
 import time
 from typing import Any
@@ -22,9 +23,12 @@ EXTRA_HEADERS_KEY = "ringline.extra_headers"
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, body_timeout_seconds: float
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,20 +74,44 @@ class RequestContextMiddleware:
             REQUEST_FIELDS.reset(fields)
 
     def _limited(self, receive: Receive) -> Receive:
-        """Wrap receive to count the body as it arrives: a chunked request has no
-        Content-Length to check up front."""
+        """Wrap receive to check the body as it arrives.
+
+        A chunked request has no Content-Length to check up front, so its size is
+        counted here. A client that stops sending mid-body would hold the request
+        open forever, so the whole body must arrive by a deadline.
+        """
         received = 0
+        complete = False
+        deadline = asyncio.get_running_loop().time() + self.body_timeout_seconds
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:
+                return await receive()  # only http.disconnect is left to wait for
+
+            message = await self._receive_before(receive, deadline)
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.max_body_bytes:
                     raise HTTPException(413, self._too_large())
             return message
 
         return limited_receive
+
+    async def _receive_before(self, receive: Receive, deadline: float) -> Message:
+        """Return the next message, or raise a 408 once the deadline has passed."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await receive()
+        except TimeoutError:
+            log.info("http.body_timed_out", timeout_s=self.body_timeout_seconds)
+            raise HTTPException(
+                408,
+                f"request body timed out: the whole body must arrive within "
+                f"{self.body_timeout_seconds:g} s",
+                headers={"connection": "close"},
+            ) from None
 
     def _too_large(self) -> str:
         return f"request body must be at most {self.max_body_bytes} bytes"

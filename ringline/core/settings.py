@@ -40,7 +40,15 @@ class Settings(BaseSettings):
         description="How long a signed recording_url stays valid, in seconds.",
     )
     var_dir: Path = Path("./var")
-    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a request body may take to arrive in full. A slower "
+        "one gets 408 and its connection is closed.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     sandbox_ring_seconds: float = Field(6.0, ge=0)
     sandbox_turn_seconds: float = Field(2.5, ge=0)

@@ -25,6 +25,9 @@ FINAL_STATUSES = (
 # SQLite: an FTS5 index over the transcript and summary of calls, kept in step
 # by triggers. A call is indexed when it has either text, so the triggers only
 # remove what they added.
+# NOTE: the index refers to calls by their implicit rowid, which SQLite documents
+# that VACUUM may renumber (3.40 kept them when tried). After such a change,
+# INSERT INTO call_search(call_search) VALUES('rebuild') rebuilds the index.
 SQLITE_SEARCH = [
     "CREATE VIRTUAL TABLE call_search USING fts5("
     "transcript, summary, content='calls', content_rowid='rowid')",

@@ -400,9 +400,17 @@ class RowValidator:
             return str(stated)
         if row.get("sentiment") is not None or row.get("analysis") is not None:
             return AnalysisStatus.COMPLETED
-        if row.get("status") in _active_statuses() or row.get("answered_at"):
+        if _connected(row) or row.get("status") in _active_statuses():
             return AnalysisStatus.PENDING
         return AnalysisStatus.NOT_APPLICABLE
+
+
+def _connected(row: dict[str, Any]) -> bool:
+    """Return whether an imported call was picked up: it has an answer time, or
+    its status is completed, which means the call connected and then ended."""
+    return (
+        row.get("answered_at") is not None or row.get("status") == CallStatus.COMPLETED
+    )
 
 
 def _active_statuses() -> tuple[CallStatus, ...]:

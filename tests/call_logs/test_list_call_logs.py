@@ -72,6 +72,17 @@ async def test_pending_differs_from_not_applicable(api: Api) -> None:
     assert logs[never]["sentiment"] is None
 
 
+async def test_completed_without_answer_time_is_pending(api: Api) -> None:
+    workspace = await api.workspace()
+    (call_id,) = await api.seed(workspace, [{"status": "completed"}])
+
+    log = (await api.get(f"/v1/call-logs/{call_id}", workspace)).json()
+
+    assert log["status"] == "completed"
+    assert log["analysis_status"] == "pending"
+    assert log["sentiment"] is None
+
+
 async def test_sentiment_filter_takes_a_list(api: Api) -> None:
     workspace = await api.workspace()
     good, bad, flat = await api.seed(

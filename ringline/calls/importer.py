@@ -406,8 +406,8 @@ class RowValidator:
 
 
 def _connected(row: dict[str, Any]) -> bool:
-    """Return whether an imported call was picked up: it has an answer time, or
-    its status is completed, which means the call connected and then ended."""
+    """Return whether an imported call was picked up: it has answered_at, or its
+    status is completed, so it connected and then ended."""
     return (
         row.get("answered_at") is not None or row.get("status") == CallStatus.COMPLETED
     )

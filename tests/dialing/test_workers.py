@@ -192,6 +192,7 @@ async def test_lost_call_ends_when_worker_died(
                 process.terminate()
                 process.wait(timeout=60)
     details = await api.get(f"/v1/call-logs/{call_id}/details", workspace)
+    events = [moment["event"] for moment in details.json()["timeline"]]
 
     answered_at = datetime.fromisoformat(call["answered_at"])
     ended_at = datetime.fromisoformat(call["ended_at"])
@@ -206,6 +207,7 @@ async def test_lost_call_ends_when_worker_died(
     assert call["duration_ms"] == talk_ms
     assert details.json()["transcript"].startswith("Agent: Hello, this is")
     assert "\nUser: " in details.json()["transcript"]
+    assert events.count("call_ended") == 1
 
 
 async def test_lost_ringing_call_ends_at_heartbeat(

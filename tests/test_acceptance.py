@@ -341,6 +341,7 @@ def test_unparsable_request_gets_the_error_body(served) -> None:  # type: ignore
         assert parsed["statusCode"] == 400
         assert parsed["error"] == "Bad Request"
         assert "not valid HTTP/1.1" in parsed["message"]
+        assert b"x-request-id: " in head
 
 
 def test_stalled_body_gets_408_and_closes(served) -> None:  # type: ignore[no-untyped-def]
@@ -365,3 +366,57 @@ def test_stalled_body_gets_408_and_closes(served) -> None:  # type: ignore[no-un
     )
     assert 1 <= took < 4
     assert later.status_code == 200
+
+
+def test_oversized_head_gets_431(served) -> None:  # type: ignore[no-untyped-def]
+    start, _ = served
+    base_url, _ = start()
+    request = b"GET /v1/calls HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 70_000
+
+    answer = raw_exchange(base_url, request)
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ")
+    assert json.loads(body)["message"].endswith("at most 65536 bytes")
+
+
+def test_stalled_head_gets_408(served) -> None:  # type: ignore[no-untyped-def]
+    start, env = served
+    env["RINGLINE_HEADER_TIMEOUT_SECONDS"] = "1"
+    base_url, _ = start()
+
+    started = time.monotonic()
+    answer = raw_exchange(base_url, b"GET /v1/ca")
+    took = time.monotonic() - started
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ")
+    assert "headers timed out" in json.loads(body)["message"]
+    assert 1 <= took < 4
+
+
+def test_websocket_upgrade_served_as_http(served) -> None:  # type: ignore[no-untyped-def]
+    start, _ = served
+    base_url, _ = start()
+    request = (
+        b"GET /v1/calls HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+        b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+
+    answer = raw_exchange(base_url, request)
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401 ")
+    assert json.loads(body)["statusCode"] == 401
+
+
+def test_pipelined_requests_answered_before_the_400(served) -> None:  # type: ignore[no-untyped-def]
+    start, _ = served
+    base_url, _ = start()
+    valid = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    answer = raw_exchange(base_url, valid + valid + b"NOT-HTTP\r\n\r\n")
+
+    statuses = re.findall(rb"HTTP/1.1 (\d{3}) ", answer)
+    assert statuses == [b"200", b"200", b"400"]

@@ -16,7 +16,7 @@ from ringline.core.database import (
 )
 from ringline.core.logging import configure_logging
 from ringline.core.migrations import migrate
-from ringline.core.protocol import ServerProtocol
+from ringline.core.protocol import server_protocol
 from ringline.core.settings import Settings, SettingsError, resolve_secret_key
 from ringline.dialing.worker import create_worker
 from ringline.keys.service import create_key
@@ -91,7 +91,9 @@ def serve(
         port=port,
         access_log=False,
         proxy_headers=False,
-        http=ServerProtocol,
+        http=server_protocol(settings.header_timeout_seconds),
+        # No route takes WebSockets, so upgrade requests are served as plain HTTP.
+        ws="none",
     )
 
 

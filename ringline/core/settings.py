@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted, in bytes."
     )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a request line and headers may take to arrive. A "
+        "slower request gets 408 and its connection is closed.",
+    )
     body_timeout_seconds: float = Field(
         30.0,
         gt=0,

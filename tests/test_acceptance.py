@@ -420,3 +420,34 @@ def test_pipelined_requests_answered_before_the_400(served) -> None:  # type: ig
 
     statuses = re.findall(rb"HTTP/1.1 (\d{3}) ", answer)
     assert statuses == [b"200", b"200", b"400"]
+
+
+def test_stalled_cancel_body_blocks_no_writes(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
+    start, env = served
+    env["RINGLINE_BODY_TIMEOUT_SECONDS"] = "3"
+    assert ringline(tmp_path, env, "migrate").returncode == 0
+    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
+    key = ringline(
+        tmp_path, env, "keys", "create", "--workspace", workspace
+    ).stdout.strip()
+    base_url, _ = start()
+    host, port = base_url.removeprefix("http://").split(":")
+    stalled = (
+        f"POST /v1/calls/call_x/cancel HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Length: 100\r\n\r\n{{"
+    ).encode()
+
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(stalled)
+        time.sleep(0.3)
+        started = time.monotonic()
+        created = httpx.post(
+            f"{base_url}/v1/agents",
+            json={"title": "Reminders"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        took = time.monotonic() - started
+
+    assert created.status_code == 201, created.text
+    assert took < 2

@@ -22,7 +22,7 @@ CanWrite = Annotated[Principal, Depends(require("agents:write", writes=True))]
     summary="Create an agent with version 1 as a draft",
 )
 async def create_agent(
-    session: Session, principal: CanWrite, body: AgentCreate
+    principal: CanWrite, session: Session, body: AgentCreate
 ) -> Response:
     agent = await service.create_agent_from_request(
         session, principal.workspace_id, body
@@ -72,7 +72,7 @@ async def get_agent(
     summary="Edit a draft version, or publish it with is_published",
 )
 async def update_agent(
-    session: Session, principal: CanWrite, agent_id: str, body: AgentUpdate
+    principal: CanWrite, session: Session, agent_id: str, body: AgentUpdate
 ) -> Response:
     agent = await service.update_agent(session, principal.workspace_id, agent_id, body)
     return json_response(agent)
@@ -85,7 +85,7 @@ async def update_agent(
     summary="Delete an agent; its calls stay",
 )
 async def delete_agent(
-    session: Session, principal: CanWrite, agent_id: str
+    principal: CanWrite, session: Session, agent_id: str
 ) -> Response:
     await service.delete_agent(session, principal.workspace_id, agent_id)
     return Response(status_code=204)

@@ -129,6 +129,6 @@ async def create_call(
     responses=error_responses(400, 401, 403, 404, 409, 429),
     summary="Cancel a call, or hang up a live one",
 )
-async def cancel_call(session: Session, principal: CanWrite, call_id: str) -> Response:
+async def cancel_call(principal: CanWrite, session: Session, call_id: str) -> Response:
     call = await lifecycle.cancel_call(session, principal.workspace_id, call_id)
     return json_response(call)

@@ -89,3 +89,20 @@ async def test_unknown_parameters_ignored(api: Api) -> None:
 
     assert response.status_code == 200
     assert len(response.json()["data"]) == 1
+
+
+async def test_bounds_within_one_millisecond_list_nothing(api: Api) -> None:
+    workspace = await api.workspace()
+    await api.seed(workspace, [{"created_at": "2026-11-15T12:00:00Z"}])
+    query = "from=2026-11-15T12:00:00.0001Z&to=2026-11-15T12:00:00.0009Z"
+
+    within = await api.get(f"/v1/calls?{query}", workspace)
+    inverted = await api.get(
+        "/v1/calls?from=2026-11-15T12:00:00.0009Z&to=2026-11-15T12:00:00.0001Z",
+        workspace,
+    )
+
+    assert within.status_code == 200
+    assert within.json()["data"] == []
+    assert inverted.status_code == 400
+    assert "must not be later than" in inverted.json()["message"]

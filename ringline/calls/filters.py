@@ -156,7 +156,7 @@ def parse_created_range(
     bounds: dict[str, datetime] = {}
     # The instants as given, before rounding to stored milliseconds, since two
     # bounds within one millisecond are an empty range, not an inverted one.
-    given: dict[str, datetime] = {}
+    requested: dict[str, datetime] = {}
     lower, upper = names
     for name, key, end_of_day in (
         (lower, "created_from", False),
@@ -170,9 +170,9 @@ def parse_created_range(
             errors.append(str(error))
             continue
         value = instant.value
-        given[key] = value
+        requested[key] = value
         if end_of_day and instant.is_date:
-            given[key] = value - timedelta(microseconds=1)  # value is exclusive
+            requested[key] = value - timedelta(microseconds=1)  # value is exclusive
         if not end_of_day and value.microsecond % 1000:
             # Stored times have millisecond precision: a lower bound between two
             # milliseconds starts at the next one.
@@ -182,7 +182,7 @@ def parse_created_range(
             # "before the next millisecond", which keeps one exclusive bound.
             value = truncate_to_ms(value) + timedelta(milliseconds=1)
         bounds[key] = value
-    range_error = _check_range(params, given, names)
+    range_error = _check_range(params, requested, names)
     if range_error:
         errors.append(range_error)
     return bounds

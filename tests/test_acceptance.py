@@ -46,6 +46,15 @@ def ringline(
     )
 
 
+def migrated_workspace_key(workdir: Path, env: dict[str, str]) -> str:
+    """Migrate, create a workspace with the CLI and return a new key of it."""
+    assert ringline(workdir, env, "migrate").returncode == 0
+    workspace = ringline(workdir, env, "workspaces", "create", "Acme").stdout.strip()
+    return ringline(
+        workdir, env, "keys", "create", "--workspace", workspace
+    ).stdout.strip()
+
+
 def wait_until_ready(base_url: str, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -291,11 +300,7 @@ def test_agents_publish_command(tmp_path: Path, database_url: str) -> None:
 
 def test_revoked_key_stops_working_on_running_server(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
     start, env = served
-    assert ringline(tmp_path, env, "migrate").returncode == 0
-    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
-    key = ringline(
-        tmp_path, env, "keys", "create", "--workspace", workspace
-    ).stdout.strip()
+    key = migrated_workspace_key(tmp_path, env)
     base_url, _ = start()
     headers = {"Authorization": f"Bearer {key}"}
     before = httpx.get(f"{base_url}/v1/calls", headers=headers)
@@ -425,11 +430,7 @@ def test_pipelined_requests_answered_before_the_400(served) -> None:  # type: ig
 def test_stalled_cancel_body_blocks_no_writes(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
     start, env = served
     env["RINGLINE_BODY_TIMEOUT_SECONDS"] = "3"
-    assert ringline(tmp_path, env, "migrate").returncode == 0
-    workspace = ringline(tmp_path, env, "workspaces", "create", "Acme").stdout.strip()
-    key = ringline(
-        tmp_path, env, "keys", "create", "--workspace", workspace
-    ).stdout.strip()
+    key = migrated_workspace_key(tmp_path, env)
     base_url, _ = start()
     host, port = base_url.removeprefix("http://").split(":")
     stalled = (

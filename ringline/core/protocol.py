@@ -14,9 +14,12 @@ import asyncio
 import random
 from http import HTTPStatus
 
+import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ringline.core.errors import error_body
+
+log = structlog.get_logger()
 
 UNPARSABLE_REQUEST = (
     "the request is not valid HTTP/1.1: check the request line, that header names "
@@ -123,6 +126,7 @@ class ServerProtocol(HttpToolsProtocol):  # type: ignore[misc]
         sent first. A request whose own body failed to parse gets no response.
         """
         self._stop_head_timer()
+        log.info("http.request_rejected", status=status, client=self.client)
         headers = self.server_state.default_headers
         response = error_response_bytes(status, message, headers)
         cycle = self.cycle
